@@ -1,0 +1,59 @@
+// HTTP Basic auth with the site's keys (public key as user, private key as password), for every
+// /api/* route. Seed 003's PHP client uses CURLAUTH_ANY: it sends credentials only after a 401
+// that carries a Basic challenge, so the challenge is always there.
+import { basicAuth } from 'hono/basic-auth';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import type { AppEnv, Site } from './env';
+import { hashKey, PUBLIC_KEY } from './keys';
+import { problemBody } from './problem';
+import { withDefaults } from './settings';
+import { cachedSite, cacheSite, type SiteRow } from './site-cache';
+
+async function loadSite(db: D1Database, publicKey: string): Promise<SiteRow | null> {
+  const row = await db
+    .prepare('SELECT id, private_key_hash, settings FROM sites WHERE public_key = ?1')
+    .bind(publicKey)
+    .first<{ id: number; private_key_hash: string; settings: string }>();
+  if (!row) return null;
+  const site = { id: row.id, publicKey, privateKeyHash: row.private_key_hash, settings: withDefaults(JSON.parse(row.settings)) };
+  cacheSite(site);
+  return site;
+}
+
+/**
+ * The site these keys open, or null. The private key is hashed and compared in constant time
+ * with the stored hash. A cached row is trusted only when the key matches it; on a mismatch the
+ * row is read again, so a key rotated elsewhere works here at once (and the old one stops
+ * within the cache lifetime).
+ */
+export async function siteForKeys(db: D1Database, publicKey: string, privateKey: string): Promise<Site | null> {
+  if (!PUBLIC_KEY.test(publicKey)) return null;
+  const hash = await hashKey(privateKey);
+  const cached = cachedSite(publicKey);
+  if (cached && (await timingSafeEqual(cached.privateKeyHash, hash))) return toSite(cached);
+  const fresh = await loadSite(db, publicKey);
+  if (fresh && (await timingSafeEqual(fresh.privateKeyHash, hash))) return toSite(fresh);
+  return null;
+}
+
+const toSite = (row: SiteRow): Site => ({ id: row.id, publicKey: row.publicKey, settings: row.settings });
+
+export const REALM = 'shopbeacon';
+
+export const requireSiteKeys = () =>
+  basicAuth({
+    realm: REALM,
+    verifyUser: async (user, password, c) => {
+      const site = await siteForKeys(c.env.DB, user, password);
+      if (site) c.set('site', site);
+      return site !== null;
+    },
+    invalidUserMessage: (c) =>
+      problemBody({
+        status: 401,
+        code: 'unauthorized',
+        message: c.req.header('authorization')
+          ? 'Wrong public or private key.'
+          : 'Send your site keys with HTTP Basic auth: public key as user name, private key as password.',
+      }),
+  }) as unknown as import('hono').MiddlewareHandler<AppEnv>;

@@ -1,0 +1,14 @@
+import type { Settings } from './settings';
+
+export interface Env {
+  DB: D1Database;
+}
+
+/** The site whose keys authenticated the request. */
+export interface Site {
+  id: number;
+  publicKey: string;
+  settings: Settings;
+}
+
+export type AppEnv = { Bindings: Env; Variables: { site: Site } };

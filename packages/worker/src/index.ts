@@ -1,0 +1,26 @@
+// The shopbeacon Worker.
+import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AppEnv } from './env';
+import { isProblem, problemResponse } from './problem';
+import { api } from './routes/api';
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.get('/', (c) =>
+    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/settings'] }),
+  );
+  app.route('/api', api);
+  app.notFound((c) =>
+    problemResponse({ status: 404, code: 'not_found', message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` }),
+  );
+  app.onError((err, c) => {
+    if (isProblem(err)) return problemResponse(err);
+    if (err instanceof HTTPException) return err.getResponse();
+    console.error(`${c.req.method} ${c.req.path}:`, err);
+    return Response.json({ ok: false, error: { code: 'internal', message: 'Internal error; it has been logged.', fields: [] } }, { status: 500 });
+  });
+  return app;
+}
+
+export default createApp();

@@ -1,0 +1,95 @@
+// The one write path for profiles and orders, whoever sends them (the server API now, the
+// browser tracker in GET mode later): every statement of a call goes into one db.batch, which
+// D1 runs as a single transaction, so a call writes everything or nothing, in one round trip.
+import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
+import { orderJson, type OrderRow, upsertOrder } from './orders';
+import { invalidFields, type Problem } from './problem';
+import { legalBasisChange, profileIdSql, profileJson, type ProfileRow, type Source, type Stmt, upsertProfile } from './profiles';
+import type { Settings } from './settings';
+
+export interface IngestSite {
+  id: number;
+  settings: Settings;
+}
+
+/** Custom field ids must be declared in the settings once the site declares any (seed 000). */
+function undeclaredCustomFields(p: Profile, settings: Settings): FieldError[] {
+  if (!p.custom_fields || settings.custom_fields.length === 0) return [];
+  const declared = new Set(settings.custom_fields.map((f) => String(f.id)));
+  const list = settings.custom_fields.map((f) => f.id).join(', ');
+  return Object.keys(p.custom_fields)
+    .filter((id) => !declared.has(id))
+    .map((id) => ({ field: `data[custom_fields][${id}]`, reason: `is not a custom field of this site (declared: ${list})` }));
+}
+
+const prepare = (db: D1Database, s: Stmt) => db.prepare(s.sql).bind(...s.params);
+
+/** A unique index refusing the write means the two identifiers point at two different profiles. */
+function identityConflict(e: unknown): Problem | null {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!message.includes('UNIQUE constraint failed: profiles.')) return null;
+  const field = message.includes('profiles.site_id, profiles.email') ? 'data[customer_email]' : 'data[external_id]';
+  const reason =
+    field === 'data[customer_email]'
+      ? 'belongs to another profile, one with a different external_id'
+      : 'belongs to another profile, one with a different customer_email';
+  return { status: 409, code: 'profile_conflict', message: `${field} ${reason}; nothing was written.`, fields: [{ field, reason }] };
+}
+
+async function run(db: D1Database, stmts: Stmt[]) {
+  try {
+    return await db.batch(stmts.map((s) => prepare(db, s)));
+  } catch (e) {
+    const problem = identityConflict(e);
+    if (problem) throw problem;
+    throw e;
+  }
+}
+
+const selectProfile = (siteId: number, p: Profile): Stmt => {
+  const id = profileIdSql(siteId, p);
+  return { sql: `SELECT * FROM profiles WHERE id = ${id.sql}`, params: id.params };
+};
+
+export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson> };
+
+/** /api/updateOrder (and, later, the tracker's order event): profile and order in one batch. */
+export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {
+  const { profile, order } = input;
+  const undeclared = undeclaredCustomFields(profile, site.settings);
+  if (undeclared.length) throw invalidFields(undeclared);
+
+  const stmts = upsertProfile(site.id, profile, site.settings, source, now);
+  const orderAt = stmts.length;
+  stmts.push(upsertOrder(site.id, profileIdSql(site.id, profile), order as Parameters<typeof upsertOrder>[2], source, now));
+  const onOrder = site.settings.gdpr.on_order;
+  if (onOrder) {
+    // On a new order only (version 1), and only if the profile has no such basis yet.
+    const change = legalBasisChange(onOrder, 'order', now);
+    stmts.push({
+      sql: `UPDATE profiles SET gdpr = json_patch(gdpr, ?)
+            WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when}`,
+      params: [change.patch, site.id, order.order_idorder, change.path],
+    });
+  }
+  stmts.push(selectProfile(site.id, profile));
+
+  const results = await run(db, stmts);
+  const orderRow = results[orderAt].results[0] as OrderRow;
+  const profileRow = results[results.length - 1].results[0] as ProfileRow;
+  return {
+    created: orderRow.version === 1,
+    order: orderJson(orderRow, profileRow, site.settings),
+    profile: profileJson(profileRow),
+  };
+}
+
+/** /api/updateCustomer: profile fields only (a newsletter sign-up handler, an account page). */
+export async function updateCustomer(db: D1Database, site: IngestSite, profile: Profile, source: Source, now = Date.now()) {
+  const undeclared = undeclaredCustomFields(profile, site.settings);
+  if (undeclared.length) throw invalidFields(undeclared);
+  const stmts = [...upsertProfile(site.id, profile, site.settings, source, now), selectProfile(site.id, profile)];
+  const results = await run(db, stmts);
+  const row = results[results.length - 1].results[0] as ProfileRow;
+  return { created: row.version === 1, profile: profileJson(row) };
+}

@@ -1,0 +1,28 @@
+// Errors are values: a status, a code a program can switch on, a sentence a shop developer can
+// act on, and the fields at fault. Every 4xx of the Worker is one of these, as JSON.
+import type { FieldError } from '@shopbeacon/protocol';
+
+export interface Problem {
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415;
+  code: string;
+  message: string;
+  fields?: FieldError[];
+}
+
+export const problemBody = (p: Problem) => ({
+  ok: false as const,
+  error: { code: p.code, message: p.message, fields: p.fields ?? [] },
+});
+
+export const problemResponse = (p: Problem, headers?: HeadersInit) =>
+  Response.json(problemBody(p), { status: p.status, headers });
+
+export const invalidFields = (fields: FieldError[]): Problem => ({
+  status: 400,
+  code: 'invalid_fields',
+  message: fields.length === 1 ? `${fields[0].field} ${fields[0].reason}` : `${fields.length} fields are invalid; see fields`,
+  fields,
+});
+
+export const isProblem = (v: unknown): v is Problem =>
+  typeof v === 'object' && v !== null && 'status' in v && 'code' in v && 'message' in v;

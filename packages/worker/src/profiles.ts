@@ -1,0 +1,212 @@
+// Profiles: find-or-create by customer_email and/or external_id within a site, and update in
+// the same statement (INSERT … ON CONFLICT DO UPDATE), so a call costs no read before its write.
+// Tags, custom fields and GDPR states are merged in SQL against the stored row.
+import type { Profile } from '@shopbeacon/protocol';
+import type { Settings, GdprTarget } from './settings';
+
+export type Source = 'api' | 'tracker';
+
+/** Wire name → column, for the plain columns (one value, last write wins). */
+const COLUMNS = {
+  customer_email: 'email',
+  external_id: 'external_id',
+  customer_cookie: 'cookie',
+  customer_name: 'name',
+  customer_firstname: 'firstname',
+  customer_gender: 'gender',
+  customer_address: 'address',
+  customer_address2: 'address2',
+  customer_address3: 'address3',
+  customer_cp: 'cp',
+  customer_city: 'city',
+  customer_country: 'country',
+  customer_tel: 'tel',
+  customer_mobile: 'mobile',
+  customer_fonction: 'fonction',
+  customer_company: 'company',
+  customer_birthday: 'birthday',
+  customer_lang: 'lang',
+} as const satisfies Partial<Record<keyof Profile, string>>;
+
+const OPTINS = { customer_isoptin: 'isoptin', customer_mobile_isoptin: 'mobile_isoptin' } as const;
+
+/** A statement of the batch: SQL with anonymous ? parameters, in order. */
+export interface Stmt {
+  sql: string;
+  params: unknown[];
+}
+
+/** The profile's id as a subquery, for the later statements of the same batch. */
+export function profileIdSql(siteId: number, p: Profile): Stmt {
+  return p.external_id !== undefined
+    ? { sql: '(SELECT id FROM profiles WHERE site_id = ? AND external_id = ?)', params: [siteId, p.external_id] }
+    : { sql: '(SELECT id FROM profiles WHERE site_id = ? AND email = ?)', params: [siteId, p.customer_email] };
+}
+
+/** Tags kept in insertion order: the stored ones minus `del`, then the new ones of `add`. */
+export const mergeTagsSql = (column: string) =>
+  `(SELECT json_group_array(value) FROM (
+     SELECT value FROM json_each(${column}) WHERE value NOT IN (SELECT value FROM json_each(?))
+     UNION ALL
+     SELECT value FROM json_each(?) WHERE value NOT IN (SELECT value FROM json_each(${column}))))`;
+
+/** One GDPR state change: a JSON merge patch for profiles.gdpr, and the path it sets. */
+export interface GdprChange {
+  path: string;
+  patch: string;
+  /** SQL condition (on the stored row) under which it applies on update. */
+  when: string;
+}
+
+function gdprChange(target: { to: GdprTarget['to']; id: string }, status: string, source: string, now: number, when: string): GdprChange {
+  const group = target.to === 'consent' ? 'consents' : 'legal_bases';
+  return {
+    path: `$.${group}."${target.id}"`,
+    patch: JSON.stringify({ [group]: { [target.id]: { status, at: new Date(now).toISOString(), source } } }),
+    when,
+  };
+}
+
+/** The legal basis put on a profile, status accepted, when the event happens and it has none yet. */
+export const legalBasisChange = (id: string, source: 'order' | 'account', now: number): GdprChange =>
+  gdprChange({ to: 'legal_basis', id }, 'accepted', source, now, 'json_extract(gdpr, ?) IS NULL');
+
+/** What the settings make of this call's opt-ins and action (seed 000, "Configurez le RGPD"). */
+function gdprChanges(p: Profile, settings: Settings, now: number): GdprChange[] {
+  const changes: GdprChange[] = [];
+  const optins = [
+    ['customer_isoptin', settings.gdpr.email_optin, 'isoptin', 'email_optin'],
+    ['customer_mobile_isoptin', settings.gdpr.sms_optin, 'mobile_isoptin', 'sms_optin'],
+  ] as const;
+  for (const [field, target, column, source] of optins) {
+    const v = p[field];
+    if (target && (v === 1 || v === 0))
+      changes.push(gdprChange(target, v === 1 ? 'accepted' : 'refused', source, now, `${column} IS NOT excluded.${column}`));
+  }
+  if (p.action === 'account' && settings.gdpr.on_account) changes.push(legalBasisChange(settings.gdpr.on_account, 'account', now));
+  return changes;
+}
+
+/** Deep merge of JSON merge patches, for a new row (RFC 7396 on an empty document). */
+function mergePatches(patches: string[]): string {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const p of patches)
+    for (const [group, entries] of Object.entries(JSON.parse(p) as Record<string, Record<string, unknown>>))
+      out[group] = { ...out[group], ...entries };
+  return JSON.stringify(out);
+}
+
+/**
+ * The statements that find or create the profile and apply every field of `p`. When both
+ * identifiers are sent and a profile known only by this email exists, it is given the
+ * external_id first (the shop has just told us they are the same person).
+ */
+export function upsertProfile(siteId: number, p: Profile, settings: Settings, source: Source, now: number): Stmt[] {
+  const stmts: Stmt[] = [];
+  const byExternalId = p.external_id !== undefined;
+  if (byExternalId && p.customer_email !== undefined) {
+    stmts.push({
+      sql: `UPDATE profiles SET external_id = ? WHERE site_id = ? AND email = ? AND external_id IS NULL
+            AND NOT EXISTS (SELECT 1 FROM profiles WHERE site_id = ? AND external_id = ?)`,
+      params: [p.external_id, siteId, p.customer_email, siteId, p.external_id],
+    });
+  }
+
+  const cols = ['site_id'];
+  const values: unknown[] = [siteId];
+  const sets: string[] = [];
+  const setParams: unknown[] = [];
+  for (const [field, column] of Object.entries(COLUMNS)) {
+    const v = p[field as keyof typeof COLUMNS];
+    if (v === undefined) continue;
+    cols.push(column);
+    values.push(v);
+    if (column !== (byExternalId ? 'external_id' : 'email')) sets.push(`${column} = excluded.${column}`);
+  }
+  for (const [field, column] of Object.entries(OPTINS)) {
+    const v = p[field as keyof typeof OPTINS];
+    if (v === undefined) continue;
+    cols.push(column, `${column}_at`);
+    values.push(v, now);
+    // The time is when the choice changed, not when it was last repeated.
+    sets.push(`${column}_at = CASE WHEN ${column} IS excluded.${column} THEN ${column}_at ELSE excluded.${column}_at END`);
+    sets.push(`${column} = excluded.${column}`);
+  }
+  if (p.add_tag || p.del_tag) {
+    cols.push('tags');
+    values.push(JSON.stringify(p.add_tag ?? []));
+    sets.push(`tags = ${mergeTagsSql('profiles.tags')}`);
+    setParams.push(JSON.stringify(p.del_tag ?? []), JSON.stringify(p.add_tag ?? []));
+  }
+  if (p.custom_fields) {
+    cols.push('custom_fields');
+    values.push(JSON.stringify(p.custom_fields));
+    // Not excluded.custom_fields: the inserted value has its nulls (cleared fields) removed.
+    sets.push('custom_fields = json_patch(custom_fields, ?)');
+    setParams.push(JSON.stringify(p.custom_fields));
+  }
+  const changes = gdprChanges(p, settings, now);
+  if (changes.length) {
+    cols.push('gdpr');
+    values.push(mergePatches(changes.map((c) => c.patch)));
+    let expr = 'gdpr';
+    for (const c of changes) {
+      expr = `json_patch(${expr}, CASE WHEN ${c.when} THEN ? ELSE '{}' END)`;
+      if (c.when.includes('?')) setParams.push(c.path);
+      setParams.push(c.patch);
+    }
+    // Parameters bind in text order: the innermost CASE comes first.
+    sets.push(`gdpr = ${expr}`);
+  }
+  cols.push('source', 'created_at', 'updated_at');
+  values.push(source, now, now);
+  sets.push('version = version + 1', 'updated_at = excluded.updated_at');
+
+  const insertValues = cols.map((c) => (c === 'custom_fields' ? "json_patch('{}', ?)" : '?')).join(', ');
+  stmts.push({
+    sql: `INSERT INTO profiles (${cols.join(', ')}) VALUES (${insertValues})
+          ON CONFLICT (site_id, ${byExternalId ? 'external_id' : 'email'}) DO UPDATE SET ${sets.join(', ')}`,
+    params: [...values, ...setParams],
+  });
+  return stmts;
+}
+
+export interface ProfileRow {
+  id: number;
+  email: string | null;
+  external_id: string | null;
+  cookie: string | null;
+  isoptin: number | null;
+  isoptin_at: number | null;
+  mobile_isoptin: number | null;
+  mobile_isoptin_at: number | null;
+  tags: string;
+  custom_fields: string;
+  gdpr: string;
+  source: string;
+  version: number;
+  created_at: number;
+  updated_at: number;
+  [column: string]: unknown;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** A profile as the API shows it: the seed's field names. */
+export function profileJson(row: ProfileRow) {
+  const out: Record<string, unknown> = {};
+  for (const [field, column] of Object.entries(COLUMNS)) out[field] = row[column] ?? null;
+  return {
+    ...out,
+    customer_isoptin: row.isoptin,
+    customer_isoptin_at: iso(row.isoptin_at),
+    customer_mobile_isoptin: row.mobile_isoptin,
+    customer_mobile_isoptin_at: iso(row.mobile_isoptin_at),
+    tags: JSON.parse(row.tags) as string[],
+    custom_fields: JSON.parse(row.custom_fields) as Record<string, string>,
+    gdpr: JSON.parse(row.gdpr) as Record<string, Record<string, { status: string; at: string; source: string }>>,
+    source: row.source,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+  };
+}

@@ -1,0 +1,52 @@
+// The server API (/api/*), called by shop backends with their site keys. Thin: parse, check,
+// call the function that does the work, map its result to HTTP.
+import { Hono } from 'hono';
+import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
+import { requireSiteKeys } from '../auth';
+import { limitBody, readBody } from '../body';
+import type { AppEnv } from '../env';
+import { updateCustomer, updateOrder } from '../ingest';
+import { recentOrders } from '../orders';
+import { invalidFields } from '../problem';
+import { checkSettingsPatch, withDefaults } from '../settings';
+import { forgetSite } from '../site-cache';
+
+export const api = new Hono<AppEnv>();
+
+api.use('*', requireSiteKeys());
+
+api.post('/updateOrder', limitBody(), async (c) => {
+  const { values, errors } = checkUpdate(await readBody(c), 'order');
+  if (errors.length) throw invalidFields(errors);
+  const result = await updateOrder(c.env.DB, c.get('site'), values as Required<UpdateInput>, 'api');
+  return c.json({ ok: true, ...result });
+});
+
+api.post('/updateCustomer', limitBody(), async (c) => {
+  const { values, errors } = checkUpdate(await readBody(c), 'customer');
+  if (errors.length) throw invalidFields(errors);
+  const result = await updateCustomer(c.env.DB, c.get('site'), values.profile, 'api');
+  return c.json({ ok: true, ...result });
+});
+
+api.get('/orders/recent', async (c) => {
+  const site = c.get('site');
+  return c.json({ orders: await recentOrders(c.env.DB, site.id, site.settings) });
+});
+
+api.get('/settings', (c) => c.json({ settings: c.get('site').settings }));
+
+api.put('/settings', limitBody(), async (c) => {
+  const site = c.get('site');
+  const body = await readBody(c);
+  const { patch, errors } = checkSettingsPatch(body);
+  if (errors.length) throw invalidFields(errors);
+  // JSON merge patch in SQL (RFC 7396: objects merge, lists are replaced, null resets to the
+  // default), so two isolates updating different settings never undo each other.
+  const row = await c.env.DB.prepare('UPDATE sites SET settings = json_patch(settings, ?1) WHERE id = ?2 RETURNING settings')
+    .bind(JSON.stringify(patch), site.id)
+    .first<{ settings: string }>();
+  forgetSite(site.publicKey);
+  const settings = withDefaults(JSON.parse(row!.settings));
+  return c.json({ settings });
+});

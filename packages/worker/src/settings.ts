@@ -1,0 +1,152 @@
+// Tracker settings of a site (seed 000, "Paramétrage > Tracker"): GET mode, the order state that
+// validates an order, the GDPR bases applied on ingest, custom fields, allowed origins.
+// Stored as one JSON column on the site; every read goes through withDefaults.
+import { type FieldError, isPlainObject } from '@shopbeacon/protocol';
+
+export type GdprTarget = { to: 'legal_basis' | 'consent'; id: string };
+
+export interface Settings {
+  /** When on, the browser tracker may upload accounts and orders (seed 000, "mode GET"). */
+  get_mode: boolean;
+  /** An order is validated from state 20 (paid) or from state 10 (registered); 0 never. */
+  order_validation_state: 'paid' | 'registered';
+  gdpr: {
+    /** Legal basis a profile is put under, status accepted, when it places a new order (null: off). */
+    on_order: string | null;
+    /** Same, when an account is created (`action=account`). */
+    on_account: string | null;
+    /** Where email opt-ins (customer_isoptin) go. */
+    email_optin: GdprTarget | null;
+    /** Where SMS opt-ins (customer_mobile_isoptin) go. */
+    sms_optin: GdprTarget | null;
+  };
+  custom_fields: { id: number; name: string }[];
+  allowed_origins: string[];
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  get_mode: false,
+  order_validation_state: 'paid',
+  gdpr: { on_order: null, on_account: null, email_optin: null, sms_optin: null },
+  custom_fields: [],
+  allowed_origins: [],
+};
+
+export function withDefaults(stored: unknown): Settings {
+  const s = isPlainObject(stored) ? (stored as Partial<Settings>) : {};
+  return { ...DEFAULT_SETTINGS, ...s, gdpr: { ...DEFAULT_SETTINGS.gdpr, ...(s.gdpr ?? {}) } };
+}
+
+/** The order state from which an order counts as validated. */
+export const validationThreshold = (s: Settings) => (s.order_validation_state === 'registered' ? 10 : 20);
+export const isValidated = (state: number, s: Settings) => state !== 0 && state >= validationThreshold(s);
+
+// Ids of legal bases and consents end up in JSON paths ($.legal_bases."id"): keep them plain.
+const GDPR_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const GDPR_ID_REASON = 'must be a legal basis or consent id: 1 to 64 letters, digits, "-" or "_"';
+
+function checkTarget(v: unknown, field: string, errors: FieldError[]): GdprTarget | null | undefined {
+  if (v === null) return null;
+  if (!isPlainObject(v)) return void errors.push({ field, reason: 'must be null or { "to": "legal_basis" | "consent", "id": "…" }' });
+  for (const k of Object.keys(v)) if (k !== 'to' && k !== 'id') errors.push({ field: `${field}.${k}`, reason: 'unknown setting' });
+  if (v.to !== 'legal_basis' && v.to !== 'consent') errors.push({ field: `${field}.to`, reason: 'must be "legal_basis" or "consent"' });
+  if (typeof v.id !== 'string' || !GDPR_ID.test(v.id)) errors.push({ field: `${field}.id`, reason: GDPR_ID_REASON });
+  return { to: v.to as GdprTarget['to'], id: v.id as string };
+}
+
+function checkOrigin(v: unknown): string | null {
+  if (typeof v !== 'string' || v.length > 200) return null;
+  try {
+    const url = new URL(v);
+    const origin = url.origin;
+    return (url.protocol === 'https:' || url.protocol === 'http:') && (v === origin || v === `${origin}/`) ? origin : null;
+  } catch {
+    return null;
+  }
+}
+
+type Patch = Partial<Omit<Settings, 'gdpr'>> & { gdpr?: Partial<Settings['gdpr']> };
+
+/** Checks a partial update (PUT /api/settings); unknown keys and bad values are errors. */
+export function checkSettingsPatch(body: unknown): { patch: Patch; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const patch: Patch = {};
+  if (!isPlainObject(body)) return { patch, errors: [{ field: 'body', reason: 'must be a JSON object of settings' }] };
+  for (const [key, v] of Object.entries(body)) {
+    switch (key) {
+      case 'get_mode':
+        if (typeof v === 'boolean') patch.get_mode = v;
+        else errors.push({ field: key, reason: 'must be true or false' });
+        break;
+      case 'order_validation_state':
+        if (v === 'paid' || v === 'registered') patch.order_validation_state = v;
+        else errors.push({ field: key, reason: 'must be "paid" (validated from state 20) or "registered" (from state 10)' });
+        break;
+      case 'gdpr': {
+        if (!isPlainObject(v)) {
+          errors.push({ field: key, reason: 'must be an object' });
+          break;
+        }
+        const gdpr: Patch['gdpr'] = {};
+        for (const [g, gv] of Object.entries(v)) {
+          const field = `gdpr.${g.slice(0, 64)}`;
+          if (g === 'on_order' || g === 'on_account') {
+            if (gv === null || (typeof gv === 'string' && GDPR_ID.test(gv))) gdpr[g] = gv;
+            else errors.push({ field, reason: `must be null (off) or a legal basis id: ${GDPR_ID_REASON.slice(8)}` });
+          } else if (g === 'email_optin' || g === 'sms_optin') {
+            const t = checkTarget(gv, field, errors);
+            if (t !== undefined) gdpr[g] = t;
+          } else errors.push({ field, reason: 'unknown setting; gdpr has on_order, on_account, email_optin, sms_optin' });
+        }
+        patch.gdpr = gdpr;
+        break;
+      }
+      case 'custom_fields': {
+        if (!Array.isArray(v) || v.length > 200) {
+          errors.push({ field: key, reason: 'must be a list of at most 200 { "id": 327, "name": "…" }' });
+          break;
+        }
+        const seen = new Set<number>();
+        v.forEach((f, i) => {
+          const at = `custom_fields[${i}]`;
+          if (!isPlainObject(f) || Object.keys(f).some((k) => k !== 'id' && k !== 'name'))
+            return void errors.push({ field: at, reason: 'must be { "id": 327, "name": "…" }' });
+          if (!Number.isSafeInteger(f.id) || (f.id as number) < 1 || (f.id as number) > 9_999_999_999)
+            errors.push({ field: `${at}.id`, reason: 'must be a positive whole number' });
+          else if (seen.has(f.id as number)) errors.push({ field: `${at}.id`, reason: `id ${f.id} is declared twice` });
+          else seen.add(f.id as number);
+          if (typeof f.name !== 'string' || !f.name.trim() || f.name.length > 100)
+            errors.push({ field: `${at}.name`, reason: 'must be a name of 1 to 100 characters' });
+        });
+        patch.custom_fields = (v as { id: number; name: string }[]).map((f) => ({ id: f?.id, name: f?.name?.trim?.() }));
+        break;
+      }
+      case 'allowed_origins': {
+        if (!Array.isArray(v) || v.length > 50) {
+          errors.push({ field: key, reason: 'must be a list of at most 50 origins, like "https://shop.example"' });
+          break;
+        }
+        const origins: string[] = [];
+        v.forEach((o, i) => {
+          const origin = checkOrigin(o);
+          if (!origin) errors.push({ field: `allowed_origins[${i}]`, reason: 'must be an origin: scheme, host and port only, like "https://shop.example"' });
+          else if (!origins.includes(origin)) origins.push(origin);
+        });
+        patch.allowed_origins = origins;
+        break;
+      }
+      default:
+        errors.push({
+          field: key.slice(0, 64),
+          reason: 'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins',
+        });
+    }
+  }
+  return { patch, errors };
+}
+
+export const applyPatch = (s: Settings, patch: Patch): Settings => ({
+  ...s,
+  ...patch,
+  gdpr: { ...s.gdpr, ...(patch.gdpr ?? {}) },
+});

@@ -1,0 +1,31 @@
+// Site rows cached in the isolate, so most authenticated calls cost no D1 read before their
+// write. An entry lives CACHE_TTL_MS at most: a key rotated or a setting changed in another
+// isolate (or by the CLI) is seen there within that time; the isolate that makes the change
+// drops its entry at once.
+import type { Settings } from './settings';
+
+export const CACHE_TTL_MS = 5_000;
+
+export interface SiteRow {
+  id: number;
+  publicKey: string;
+  privateKeyHash: string;
+  settings: Settings;
+}
+
+const entries = new Map<string, { row: SiteRow; expires: number }>();
+
+export function cachedSite(publicKey: string, now = Date.now()): SiteRow | undefined {
+  const hit = entries.get(publicKey);
+  if (hit && hit.expires > now) return hit.row;
+  if (hit) entries.delete(publicKey);
+  return undefined;
+}
+
+export function cacheSite(row: SiteRow, now = Date.now()) {
+  // Bounded: a flood of distinct public keys must not grow the isolate's memory.
+  if (entries.size >= 10_000) entries.clear();
+  entries.set(row.publicKey, { row, expires: now + CACHE_TTL_MS });
+}
+
+export const forgetSite = (publicKey: string) => entries.delete(publicKey);

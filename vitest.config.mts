@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// One `npm test` runs every project: the Worker inside workerd with a real local D1, and the
+// end-to-end tests that drive `npm run dev` from Node.
+export default defineConfig({
+  test: {
+    projects: ['packages/worker/vitest.config.mts', 'test/e2e/vitest.config.mts'],
+  },
+});
