@@ -6,14 +6,10 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
 import qs from 'qs';
 import { LIMITS } from '@shopbeacon/protocol';
-import { type Problem, problemResponse } from './problem';
+import { ProblemError, problemResponse } from './problem';
 
-const invalid = (message: string, field = 'body'): Problem => ({
-  status: 400,
-  code: 'invalid_body',
-  message,
-  fields: [{ field, reason: message }],
-});
+const invalid = (message: string) =>
+  new ProblemError({ status: 400, code: 'invalid_body', message, fields: [{ field: 'body', reason: message }] });
 
 export const limitBody = () =>
   bodyLimit({
@@ -72,7 +68,7 @@ export function parseForm(text: string): unknown {
   }
 }
 
-/** The parsed body, or throws a Problem (400 broken body, 415 other media types). */
+/** The parsed body, or throws a ProblemError (400 broken body, 415 other media types). */
 export async function readBody(c: Context): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
   // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
@@ -85,9 +81,9 @@ export async function readBody(c: Context): Promise<unknown> {
     }
   }
   if (type === 'application/x-www-form-urlencoded' || type === '') return parseForm(text);
-  throw {
+  throw new ProblemError({
     status: 415,
     code: 'unsupported_media_type',
     message: 'Send application/x-www-form-urlencoded (as PHP http_build_query) or application/json.',
-  } satisfies Problem;
+  });
 }

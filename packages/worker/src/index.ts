@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env';
-import { isProblem, problemResponse } from './problem';
+import { ProblemError, problemResponse } from './problem';
 import { api } from './routes/api';
 
 export function createApp() {
@@ -15,7 +15,7 @@ export function createApp() {
     problemResponse({ status: 404, code: 'not_found', message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` }),
   );
   app.onError((err, c) => {
-    if (isProblem(err)) return problemResponse(err);
+    if (err instanceof ProblemError) return problemResponse(err.problem);
     if (err instanceof HTTPException) return err.getResponse();
     console.error(`${c.req.method} ${c.req.path}:`, err);
     return Response.json({ ok: false, error: { code: 'internal', message: 'Internal error; it has been logged.', fields: [] } }, { status: 500 });

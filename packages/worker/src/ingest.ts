@@ -3,7 +3,7 @@
 // D1 runs as a single transaction, so a call writes everything or nothing, in one round trip.
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
 import { orderJson, type OrderRow, upsertOrder } from './orders';
-import { invalidFields, type Problem } from './problem';
+import { invalidFields, ProblemError } from './problem';
 import { legalBasisChange, profileIdSql, profileJson, type ProfileRow, type Source, type Stmt, upsertProfile } from './profiles';
 import type { Settings } from './settings';
 
@@ -25,7 +25,7 @@ function undeclaredCustomFields(p: Profile, settings: Settings): FieldError[] {
 const prepare = (db: D1Database, s: Stmt) => db.prepare(s.sql).bind(...s.params);
 
 /** A unique index refusing the write means the two identifiers point at two different profiles. */
-function identityConflict(e: unknown): Problem | null {
+function identityConflict(e: unknown): ProblemError | null {
   const message = e instanceof Error ? e.message : String(e);
   if (!message.includes('UNIQUE constraint failed: profiles.')) return null;
   const field = message.includes('profiles.site_id, profiles.email') ? 'data[customer_email]' : 'data[external_id]';
@@ -33,7 +33,7 @@ function identityConflict(e: unknown): Problem | null {
     field === 'data[customer_email]'
       ? 'belongs to another profile, one with a different external_id'
       : 'belongs to another profile, one with a different customer_email';
-  return { status: 409, code: 'profile_conflict', message: `${field} ${reason}; nothing was written.`, fields: [{ field, reason }] };
+  return new ProblemError({ status: 409, code: 'profile_conflict', message: `${field} ${reason}; nothing was written.`, fields: [{ field, reason }] });
 }
 
 async function run(db: D1Database, stmts: Stmt[]) {

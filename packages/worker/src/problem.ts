@@ -9,6 +9,13 @@ export interface Problem {
   fields?: FieldError[];
 }
 
+/** A Problem thrown from deep in a handler; app.onError answers it (Hono only routes Errors there). */
+export class ProblemError extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.message);
+  }
+}
+
 export const problemBody = (p: Problem) => ({
   ok: false as const,
   error: { code: p.code, message: p.message, fields: p.fields ?? [] },
@@ -17,12 +24,10 @@ export const problemBody = (p: Problem) => ({
 export const problemResponse = (p: Problem, headers?: HeadersInit) =>
   Response.json(problemBody(p), { status: p.status, headers });
 
-export const invalidFields = (fields: FieldError[]): Problem => ({
-  status: 400,
-  code: 'invalid_fields',
-  message: fields.length === 1 ? `${fields[0].field} ${fields[0].reason}` : `${fields.length} fields are invalid; see fields`,
-  fields,
-});
-
-export const isProblem = (v: unknown): v is Problem =>
-  typeof v === 'object' && v !== null && 'status' in v && 'code' in v && 'message' in v;
+export const invalidFields = (fields: FieldError[]) =>
+  new ProblemError({
+    status: 400,
+    code: 'invalid_fields',
+    message: fields.length === 1 ? `${fields[0].field} ${fields[0].reason}` : `${fields.length} fields are invalid; see fields`,
+    fields,
+  });
