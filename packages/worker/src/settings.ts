@@ -59,7 +59,8 @@ function checkOrigin(v: unknown): string | null {
   try {
     const url = new URL(v);
     const origin = url.origin;
-    return (url.protocol === 'https:' || url.protocol === 'http:') && (v === origin || v === `${origin}/`) ? origin : null;
+    const given = v.toLowerCase();
+    return (url.protocol === 'https:' || url.protocol === 'http:') && (given === origin || given === `${origin}/`) ? origin : null;
   } catch {
     return null;
   }
