@@ -39,7 +39,7 @@ const { positionals, values } = (() => {
       },
     });
   } catch (e) {
-    return fail((e as Error).message);
+    fail((e as Error).message);
   }
 })();
 

@@ -1,8 +1,8 @@
-import { env, SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { hashKey } from '../src/keys';
 import { rotatePrivateKey } from '../src/sites';
-import { get, newSite, post, seedOrder } from './helpers';
+import { get, newSite, post, seedOrder, SELF } from './helpers';
 
 const basic = (user: string, password: string) => `Basic ${btoa(`${user}:${password}`)}`;
 

@@ -1,5 +1,8 @@
-import { env, SELF } from 'cloudflare:test';
+import { env, exports } from 'cloudflare:workers';
 import { createSite } from '../src/sites';
+
+/** The Worker under test (its default export), called like a client would. */
+export const SELF = (exports as unknown as { default: Fetcher }).default;
 
 export interface TestSite {
   siteId: number;

@@ -1,4 +1,4 @@
-import { env } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
 import { describe, expect, it } from 'vitest';
 import { updateOrder } from '../src/ingest';
@@ -57,7 +57,7 @@ describe('GET /api/orders/recent', () => {
 
   it('is served by the orders_site_recent index, with no sort step', async () => {
     const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).bind(1).all<{ detail: string }>();
-    const details = plan.results.map((r) => r.detail);
+    const details = plan.results.map((r: { detail: string }) => r.detail);
     expect(details.join('\n')).not.toMatch(/TEMP B-TREE/);
     expect(details).toContain('SEARCH o USING INDEX orders_site_recent (site_id=?)');
     expect(details).toContain('SEARCH p USING INTEGER PRIMARY KEY (rowid=?)');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { get, newSite, post, put } from './helpers';
+import { get, newSite, post, put, SELF } from './helpers';
 
 type Json = Record<string, any>;
 const json = async (res: Response) => (await res.json()) as Json;
@@ -111,7 +111,6 @@ describe('GET and PUT /api/settings', () => {
   });
 });
 
-async function fetchRaw(auth: string, body: string) {
-  const { SELF } = await import('cloudflare:test');
+function fetchRaw(auth: string, body: string) {
   return SELF.fetch('https://tracker.test/api/settings', { method: 'PUT', headers: { authorization: auth, 'content-type': 'application/json' }, body });
 }

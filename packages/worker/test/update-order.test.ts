@@ -1,6 +1,6 @@
-import { env, SELF } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { get, newSite, phpQuery, post, seedOrder, type TestSite } from './helpers';
+import { get, newSite, phpQuery, post, seedOrder, SELF, type TestSite } from './helpers';
 
 type Json = Record<string, any>;
 const json = async (res: Response) => (await res.json()) as Json;
@@ -291,8 +291,6 @@ describe('POST /api/updateOrder', () => {
       method: 'POST',
       headers: { authorization: site.auth, 'content-type': 'application/x-www-form-urlencoded' },
       body: stream,
-      // @ts-expect-error: workerd's fetch takes a stream body without duplex
-      duplex: 'half',
     });
     expect(chunked.status).toBe(413);
   });
