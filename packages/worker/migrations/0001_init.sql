@@ -50,8 +50,6 @@ CREATE TABLE profiles (
 -- Find-or-create keys (NULLs are distinct, so a profile known only by one of them is fine).
 CREATE UNIQUE INDEX profiles_site_email       ON profiles(site_id, email);
 CREATE UNIQUE INDEX profiles_site_external_id ON profiles(site_id, external_id);
--- Joins browser events to profiles (customer_cookie = sbt).
-CREATE INDEX profiles_site_cookie ON profiles(site_id, cookie) WHERE cookie IS NOT NULL;
 
 CREATE TABLE orders (
   id                 INTEGER PRIMARY KEY,
@@ -74,4 +72,3 @@ CREATE TABLE orders (
 -- Serves "the site's 200 most recently received or updated orders, newest first"
 -- (ORDER BY updated_at DESC, id DESC: the rowid is the index's implicit last column).
 CREATE INDEX orders_site_recent ON orders(site_id, updated_at);
-CREATE INDEX orders_profile ON orders(profile_id);
