@@ -24,6 +24,11 @@ const KIND: { [T in Kind['t']]: (k: Extract<Kind, { t: T }>) => string } = {
   tags: () => 'list of text ≤ 100',
   attributes: () => 'list of lists of `key:value`',
   custom_fields: () => 'map: id → text',
+  url: () => 'http(s) URL',
+  number: () => 'number ≥ 0',
+  quantity: () => 'whole number ≥ 1',
+  currency: () => 'ISO 4217',
+  items: () => 'list of items',
 };
 const kind = (k: Kind) => (KIND[k.t] as (k: Kind) => string)(k);
 

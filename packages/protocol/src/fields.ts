@@ -18,7 +18,12 @@ export type Kind =
   | { t: 'amount' }
   | { t: 'tags' }
   | { t: 'attributes' }
-  | { t: 'custom_fields' };
+  | { t: 'custom_fields' }
+  | { t: 'url' } // http(s) URL
+  | { t: 'number' } // a number ≥ 0 (ratings, percentages)
+  | { t: 'quantity' } // a whole number ≥ 1
+  | { t: 'currency' } // ISO 4217
+  | { t: 'items' }; // a list of ITEM_FIELDS objects
 
 export interface FieldSpec {
   kind: Kind;
@@ -27,6 +32,16 @@ export interface FieldSpec {
 
 const text = (max: number, doc: string): FieldSpec => ({ kind: { t: 'text', max }, doc });
 const of = (t: Exclude<Kind['t'], 'text' | 'enum'>, doc: string): FieldSpec => ({ kind: { t } as Kind, doc });
+
+/** One line of a cart or an order (tracker events). */
+export const ITEM_FIELDS = {
+  product_id: of('id', 'Product id (or sku).'),
+  sku: text(128, 'SKU.'),
+  name: text(255, 'Product name.'),
+  category: text(255, 'Category path, "A/B/C" (category / subcategory / sub-subcategory).'),
+  quantity: of('quantity', 'Quantity, a whole number ≥ 1.'),
+  unit_price: of('amount', 'Unit price.'),
+} as const satisfies Record<string, FieldSpec>;
 
 /** Order states (seed 003): the numbers are the wire values, the names what the dashboard shows. */
 export const ORDER_STATES = { 0: 'cancelled', 10: 'taken', 20: 'paid', 50: 'sent', 100: 'received' } as const;
@@ -44,6 +59,8 @@ export const LIMITS = {
   customFieldsPerCall: 100,
   customFieldValueLength: 1000,
   maxAmount: 1e12,
+  urlLength: 2048,
+  itemsPerCart: 500,
 } as const;
 
 export const PROFILE_FIELDS = {
@@ -107,7 +124,13 @@ interface WireTypes {
   tags: string[];
   attributes: string[][];
   custom_fields: Record<string, string | number>;
+  url: string;
+  number: number | string;
+  quantity: number | string;
+  currency: string;
+  items: ItemInput[];
 }
+export type ItemInput = { [K in keyof typeof ITEM_FIELDS]?: WireOf<(typeof ITEM_FIELDS)[K]> };
 type WireOf<S> = S extends { kind: { t: infer T extends keyof WireTypes } } ? WireTypes[T] : never;
 
 export type ProfileInput = { [K in ProfileFieldName]?: WireOf<(typeof PROFILE_FIELDS)[K]> };
@@ -130,7 +153,13 @@ interface NormalTypes {
   tags: string[];
   attributes: string[][];
   custom_fields: Record<string, string | null>;
+  url: string;
+  number: number;
+  quantity: number;
+  currency: string;
+  items: Item[];
 }
+export type Item = { [K in keyof typeof ITEM_FIELDS]?: NormalOf<(typeof ITEM_FIELDS)[K]> };
 type NormalOf<S> = S extends { kind: { t: infer T extends keyof NormalTypes } } ? NormalTypes[T] : never;
 export type Profile = { [K in ProfileFieldName]?: NormalOf<(typeof PROFILE_FIELDS)[K]> };
 export type Order = { [K in OrderFieldName]?: NormalOf<(typeof ORDER_FIELDS)[K]> };

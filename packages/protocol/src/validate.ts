@@ -5,6 +5,7 @@
 import { COUNTRIES } from './countries';
 import {
   type FieldSpec,
+  ITEM_FIELDS,
   type Kind,
   LIMITS,
   ORDER_FIELDS,
@@ -193,7 +194,44 @@ export function checkKind(kind: Kind, v: unknown): Check {
       return attributes(v);
     case 'custom_fields':
       return customFields(v);
+    case 'url': {
+      const s = scalar(v);
+      if (s === undefined || s.length > LIMITS.urlLength) return bad(`must be an http(s) URL of at most ${LIMITS.urlLength} characters`);
+      try {
+        const protocol = new URL(s).protocol;
+        if (protocol === 'https:' || protocol === 'http:') return ok(s);
+      } catch {}
+      return bad(`must be an http(s) URL of at most ${LIMITS.urlLength} characters`);
+    }
+    case 'number': {
+      const s = scalar(v);
+      return s !== undefined && DECIMAL.test(s) && +s <= LIMITS.maxAmount ? ok(+s) : bad('must be a number ≥ 0, like 4.5');
+    }
+    case 'quantity': {
+      const s = scalar(v);
+      return s !== undefined && /^[1-9]\d{0,5}$/.test(s) ? ok(+s) : bad('must be a whole number from 1 to 999999');
+    }
+    case 'currency': {
+      const s = scalar(v)?.toUpperCase();
+      return s !== undefined && /^[A-Z]{3}$/.test(s) ? ok(s) : bad('must be an ISO 4217 currency code, like EUR');
+    }
+    case 'items':
+      return items(v);
   }
+}
+
+function items(v: unknown): Check {
+  const lines = list(v);
+  if (!lines || typeof v === 'string') return bad('must be a list of items (product_id or sku, name, category, quantity, unit_price)');
+  if (lines.length > LIMITS.itemsPerCart) return bad(`at most ${LIMITS.itemsPerCart} items (got ${lines.length})`);
+  const out: unknown[] = [];
+  for (const [i, line] of lines.entries()) {
+    const { values, errors } = checkFields<Record<string, unknown>>(line, ITEM_FIELDS, '');
+    if (errors.length) return bad(errors[0].reason, `[${i}]${errors[0].field}`);
+    if (values.product_id === undefined && values.sku === undefined) return bad('needs a product_id or a sku', `[${i}]`);
+    out.push(values);
+  }
+  return ok(out);
 }
 
 function distance(a: string, b: string): number {
