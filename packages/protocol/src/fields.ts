@@ -3,6 +3,7 @@
 // shop that follows that page works unchanged. The Worker validates with this table, the SDK
 // types come from it, and the README's field tables are generated from it.
 
+/** A field's kind. What each field means is in docs.ts, kept apart: the browser SDK bundles these tables. */
 export type Kind =
   | { t: 'text'; max: number }
   | { t: 'email' }
@@ -25,23 +26,15 @@ export type Kind =
   | { t: 'currency' } // ISO 4217
   | { t: 'items' }; // a list of ITEM_FIELDS objects
 
-export interface FieldSpec {
-  kind: Kind;
-  doc: string;
-}
-
-const text = (max: number, doc: string): FieldSpec => ({ kind: { t: 'text', max }, doc });
-const of = (t: Exclude<Kind['t'], 'text' | 'enum'>, doc: string): FieldSpec => ({ kind: { t } as Kind, doc });
-
 /** One line of a cart or an order (tracker events). */
 export const ITEM_FIELDS = {
-  product_id: of('id', 'Product id (or sku).'),
-  sku: text(128, 'SKU.'),
-  name: text(255, 'Product name.'),
-  category: text(255, 'Category path, "A/B/C" (category / subcategory / sub-subcategory).'),
-  quantity: of('quantity', 'Quantity, a whole number ≥ 1.'),
-  unit_price: of('amount', 'Unit price.'),
-} as const satisfies Record<string, FieldSpec>;
+  product_id: { t: 'id' },
+  sku: { t: 'text', max: 128 },
+  name: { t: 'text', max: 255 },
+  category: { t: 'text', max: 255 },
+  quantity: { t: 'quantity' },
+  unit_price: { t: 'amount' },
+} as const satisfies Record<string, Kind>;
 
 /** Order states (seed 003): the numbers are the wire values, the names what the dashboard shows. */
 export const ORDER_STATES = { 0: 'cancelled', 10: 'taken', 20: 'paid', 50: 'sent', 100: 'received' } as const;
@@ -64,43 +57,43 @@ export const LIMITS = {
 } as const;
 
 export const PROFILE_FIELDS = {
-  customer_email: of('email', 'Email address; identifies the profile (with or instead of external_id).'),
-  external_id: of('id', "The shop's own customer id; identifies the profile (with or instead of customer_email)."),
-  customer_cookie: of('cookie', 'The `sbt` cookie set by the tracker, passed through so browser and server data join one profile.'),
-  customer_name: text(255, 'Last name.'),
-  customer_firstname: text(255, 'First name.'),
-  customer_isoptin: of('optin', 'Email opt-in: 1 opted in, 0 not opted in, -1 unknown. Recorded with its time.'),
-  customer_mobile_isoptin: of('optin', 'SMS opt-in: 1, 0 or -1, as customer_isoptin.'),
-  customer_gender: { kind: { t: 'enum', of: ['male', 'female'] }, doc: '`male` or `female`.' },
-  customer_address: text(255, 'Address, first line.'),
-  customer_address2: text(255, 'Address, second line.'),
-  customer_address3: text(255, 'Address, third line.'),
-  customer_cp: text(32, 'Postcode.'),
-  customer_city: text(255, 'City.'),
-  customer_country: of('country', 'Country, ISO 3166-1 alpha-2 (`FR`).'),
-  customer_tel: text(32, 'Phone.'),
-  customer_mobile: text(32, 'Mobile phone.'),
-  customer_fonction: text(255, 'Job title.'),
-  customer_company: text(255, 'Company.'),
-  customer_birthday: of('date', 'Birthday, Y-m-d.'),
-  customer_lang: of('lang', 'Language, like `fr_FR` or `fr`.'),
-  add_tag: of('tags', 'Tags to add to the profile.'),
-  del_tag: of('tags', 'Tags to remove from the profile.'),
-  custom_fields: of('custom_fields', 'Custom field values by numeric field id: `custom_fields[327]=value`. An empty value clears the field.'),
-  action: text(64, 'What the shop was doing: `order` (the seed\'s value), `account` (an account was created: applies the GDPR "on account creation" basis), `newsletter`, …'),
-} as const satisfies Record<string, FieldSpec>;
+  customer_email: { t: 'email' },
+  external_id: { t: 'id' },
+  customer_cookie: { t: 'cookie' },
+  customer_name: { t: 'text', max: 255 },
+  customer_firstname: { t: 'text', max: 255 },
+  customer_isoptin: { t: 'optin' },
+  customer_mobile_isoptin: { t: 'optin' },
+  customer_gender: { t: 'enum', of: ['male', 'female'] },
+  customer_address: { t: 'text', max: 255 },
+  customer_address2: { t: 'text', max: 255 },
+  customer_address3: { t: 'text', max: 255 },
+  customer_cp: { t: 'text', max: 32 },
+  customer_city: { t: 'text', max: 255 },
+  customer_country: { t: 'country' },
+  customer_tel: { t: 'text', max: 32 },
+  customer_mobile: { t: 'text', max: 32 },
+  customer_fonction: { t: 'text', max: 255 },
+  customer_company: { t: 'text', max: 255 },
+  customer_birthday: { t: 'date' },
+  customer_lang: { t: 'lang' },
+  add_tag: { t: 'tags' },
+  del_tag: { t: 'tags' },
+  custom_fields: { t: 'custom_fields' },
+  action: { t: 'text', max: 64 },
+} as const satisfies Record<string, Kind>;
 
 export const ORDER_FIELDS = {
-  order_idorder: of('id', "The order's unique id in the shop. The first call with an id creates the order, later calls update it."),
-  order_state: of('state', 'State: 0 cancelled, 10 taken, 20 paid, 50 sent, 100 received.'),
-  order_amount: of('amount', 'Amount, a decimal number ≥ 0 (`158.31`).'),
-  order_crea_dt: of('datetime', 'Order date, Y-m-d H:i:s in UTC. Kept from the first call.'),
-  order_start_service: of('date', 'Start of the service (bookings, subscriptions), Y-m-d.'),
-  order_end_service: of('date', 'End of the service, Y-m-d.'),
-  product_attributes: of('attributes', 'One list of `key:value` strings per product; replaces the previous lists. An empty list (or, in a form body, an empty value) clears them.'),
-  add_order_tag: of('tags', 'Tags to add to the order.'),
-  del_order_tag: of('tags', 'Tags to remove from the order.'),
-} as const satisfies Record<string, FieldSpec>;
+  order_idorder: { t: 'id' },
+  order_state: { t: 'state' },
+  order_amount: { t: 'amount' },
+  order_crea_dt: { t: 'datetime' },
+  order_start_service: { t: 'date' },
+  order_end_service: { t: 'date' },
+  product_attributes: { t: 'attributes' },
+  add_order_tag: { t: 'tags' },
+  del_order_tag: { t: 'tags' },
+} as const satisfies Record<string, Kind>;
 
 export const ORDER_REQUIRED = ['order_idorder', 'order_state', 'order_amount', 'order_crea_dt'] as const;
 
@@ -131,7 +124,7 @@ interface WireTypes {
   items: ItemInput[];
 }
 export type ItemInput = { [K in keyof typeof ITEM_FIELDS]?: WireOf<(typeof ITEM_FIELDS)[K]> };
-type WireOf<S> = S extends { kind: { t: infer T extends keyof WireTypes } } ? WireTypes[T] : never;
+type WireOf<S> = S extends { t: infer T extends keyof WireTypes } ? WireTypes[T] : never;
 
 export type ProfileInput = { [K in ProfileFieldName]?: WireOf<(typeof PROFILE_FIELDS)[K]> };
 export type OrderInput = ProfileInput & { [K in OrderFieldName]?: WireOf<(typeof ORDER_FIELDS)[K]> };
@@ -160,6 +153,6 @@ interface NormalTypes {
   items: Item[];
 }
 export type Item = { [K in keyof typeof ITEM_FIELDS]?: NormalOf<(typeof ITEM_FIELDS)[K]> };
-type NormalOf<S> = S extends { kind: { t: infer T extends keyof NormalTypes } } ? NormalTypes[T] : never;
+type NormalOf<S> = S extends { t: infer T extends keyof NormalTypes } ? NormalTypes[T] : never;
 export type Profile = { [K in ProfileFieldName]?: NormalOf<(typeof PROFILE_FIELDS)[K]> };
 export type Order = { [K in OrderFieldName]?: NormalOf<(typeof ORDER_FIELDS)[K]> };

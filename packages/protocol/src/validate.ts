@@ -4,7 +4,6 @@
 
 import { COUNTRIES } from './countries';
 import {
-  type FieldSpec,
   ITEM_FIELDS,
   type Kind,
   LIMITS,
@@ -265,7 +264,7 @@ export interface Checked<T> {
  */
 export function checkFields<T>(
   input: unknown,
-  specs: Record<string, FieldSpec>,
+  specs: Record<string, Kind>,
   where: string,
   elsewhere?: { names: string[]; hint: string },
 ): Checked<T> {
@@ -283,9 +282,9 @@ export function checkFields<T>(
       continue;
     }
     const v = input[name];
-    const clears = spec.kind.t === 'attributes';
+    const clears = spec.t === 'attributes';
     if (v === null || v === undefined || (v === '' && !clears)) continue;
-    const r = checkKind(spec.kind, v);
+    const r = checkKind(spec, v);
     if (r.ok) values[name] = r.value;
     else errors.push({ field: field + (r.field ?? ''), reason: r.reason });
   }
