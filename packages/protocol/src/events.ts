@@ -66,3 +66,28 @@ export type EventType = keyof typeof EVENTS;
 
 /** Events only taken from the browser when the site's get_mode setting is on (seed 000). */
 export const GET_MODE_EVENTS: readonly EventType[] = ['account', 'order', 'optin'];
+
+/**
+ * One tracker event as it travels to /collect. `id` is random (128 bits, base64url) and makes
+ * retries safe: the Worker drops an id it has already taken. `ts` is the client's clock (ms).
+ */
+export interface CollectEvent<T extends EventType = EventType> {
+  id: string;
+  type: T;
+  ts: number;
+  sbt: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * POST /collect body, sent as text/plain (no CORS preflight). `key` is the public key (or in
+ * the query string: /collect?key=pk_…). `visit` is set on the first batch of a visit: the
+ * Worker then refreshes the sbt cookie with a first-party Set-Cookie when it is same-site.
+ * GET mode sends one event per request instead: /collect?key=…&type=…&id=…&ts=…&sbt=…[&visit=1]
+ * with the data fields in PHP bracket syntax (data[customer_email]=…, data[items][0][sku]=…).
+ */
+export interface CollectBatch {
+  key?: string;
+  visit?: 1;
+  events: CollectEvent[];
+}

@@ -54,6 +54,14 @@ export const LIMITS = {
   maxAmount: 1e12,
   urlLength: 2048,
   itemsPerCart: 500,
+  /** Tracker: events in one POST /collect batch. */
+  eventsPerBatch: 100,
+  /** Tracker: a beacon batch stays under this many bytes (sendBeacon's quota is 64 KiB per page). */
+  beaconBytes: 60 * 1024,
+  /** Tracker: a GET-mode URL stays under this many bytes. */
+  getUrlBytes: 8 * 1024,
+  /** Tracker: unsent events kept in localStorage; the oldest are dropped first. */
+  storedEvents: 500,
 } as const;
 
 export const PROFILE_FIELDS = {
