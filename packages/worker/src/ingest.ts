@@ -1,10 +1,10 @@
-// The one write path for profiles and orders, whoever sends them (the server API now, the
-// browser tracker in GET mode later): every statement of a call goes into one db.batch, which
-// D1 runs as a single transaction, so a call writes everything or nothing, in one round trip.
+// The one write path for profiles and orders, whoever sends them (the server API, the browser
+// tracker in GET mode): every statement of a call goes into one db.batch, which D1 runs as a
+// single transaction, so a call writes everything or nothing, in one round trip.
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
-import { orderJson, type OrderRow, upsertOrder } from './orders';
+import { orderJson, type OrderInput, type OrderRow, upsertOrder } from './orders';
 import { invalidFields, ProblemError } from './problem';
-import { legalBasisChange, profileIdSql, profileJson, type ProfileRow, type Source, type Stmt, upsertProfile } from './profiles';
+import { type Guard, legalBasisChange, profileIdSql, profileJson, type ProfileRow, type Source, type Stmt, upsertProfile } from './profiles';
 import type { Settings } from './settings';
 
 export interface IngestSite {
@@ -13,16 +13,14 @@ export interface IngestSite {
 }
 
 /** Custom field ids must be declared in the settings once the site declares any (seed 000). */
-function undeclaredCustomFields(p: Profile, settings: Settings): FieldError[] {
+export function undeclaredCustomFields(p: Profile, settings: Settings, where = 'data'): FieldError[] {
   if (!p.custom_fields || settings.custom_fields.length === 0) return [];
   const declared = new Set(settings.custom_fields.map((f) => String(f.id)));
   const list = settings.custom_fields.map((f) => f.id).join(', ');
   return Object.keys(p.custom_fields)
     .filter((id) => !declared.has(id))
-    .map((id) => ({ field: `data[custom_fields][${id}]`, reason: `is not a custom field of this site (declared: ${list})` }));
+    .map((id) => ({ field: `${where}[custom_fields][${id}]`, reason: `is not a custom field of this site (declared: ${list})` }));
 }
-
-const prepare = (db: D1Database, s: Stmt) => db.prepare(s.sql).bind(...s.params);
 
 /** A unique index refusing the write means the two identifiers point at two different profiles. */
 function identityConflict(e: unknown): ProblemError | null {
@@ -36,13 +34,12 @@ function identityConflict(e: unknown): ProblemError | null {
   return new ProblemError({ status: 409, code: 'profile_conflict', message: `${field} ${reason}; nothing was written.`, fields: [{ field, reason }] });
 }
 
-async function run(db: D1Database, stmts: Stmt[]) {
+/** Runs the statements as one batch (one transaction, one round trip). */
+export async function runBatch(db: D1Database, stmts: Stmt[]) {
   try {
-    return await db.batch(stmts.map((s) => prepare(db, s)));
+    return await db.batch(stmts.map((s) => db.prepare(s.sql).bind(...s.params)));
   } catch (e) {
-    const problem = identityConflict(e);
-    if (problem) throw problem;
-    throw e;
+    throw identityConflict(e) ?? e;
   }
 }
 
@@ -51,30 +48,38 @@ const selectProfile = (siteId: number, p: Profile): Stmt => {
   return { sql: `SELECT * FROM profiles WHERE id = ${id.sql}`, params: id.params };
 };
 
-export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson> };
-
-/** /api/updateOrder (and, later, the tracker's order event): profile and order in one batch. */
-export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {
-  const { profile, order } = input;
-  const undeclared = undeclaredCustomFields(profile, site.settings);
-  if (undeclared.length) throw invalidFields(undeclared);
-
-  const stmts = upsertProfile(site.id, profile, site.settings, source, now);
+/**
+ * The statements of one order call: the profile upsert, the order upsert and, on a new order,
+ * the legal basis of the site's GDPR settings. `orderAt` is the index of the order upsert.
+ */
+export function orderStatements(site: IngestSite, input: Required<UpdateInput>, source: Source, now: number, guard?: Guard) {
+  const { profile } = input;
+  const order = input.order as OrderInput;
+  const stmts = upsertProfile(site.id, profile, site.settings, source, now, guard);
   const orderAt = stmts.length;
-  stmts.push(upsertOrder(site.id, profileIdSql(site.id, profile), order as Parameters<typeof upsertOrder>[2], source, now));
+  stmts.push(upsertOrder(site.id, profileIdSql(site.id, profile), order, source, now, guard));
   const onOrder = site.settings.gdpr.on_order;
   if (onOrder) {
     // On a new order only (version 1), and only if the profile has no such basis yet.
     const change = legalBasisChange(onOrder, 'order', now);
     stmts.push({
       sql: `UPDATE profiles SET gdpr = json_patch(gdpr, ?)
-            WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when}`,
-      params: [change.patch, site.id, order.order_idorder, change.path],
+            WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when.sql}`,
+      params: [change.patch, site.id, order.order_idorder, ...change.when.params],
     });
   }
-  stmts.push(selectProfile(site.id, profile));
+  return { stmts, orderAt };
+}
 
-  const results = await run(db, stmts);
+export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson> };
+
+/** /api/updateOrder: profile and order in one batch, answered with both as stored. */
+export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {
+  const undeclared = undeclaredCustomFields(input.profile, site.settings);
+  if (undeclared.length) throw invalidFields(undeclared);
+  const { stmts, orderAt } = orderStatements(site, input, source, now);
+  stmts.push(selectProfile(site.id, input.profile));
+  const results = await runBatch(db, stmts);
   const orderRow = results[orderAt].results[0] as OrderRow;
   const profileRow = results[results.length - 1].results[0] as ProfileRow;
   return {
@@ -89,7 +94,7 @@ export async function updateCustomer(db: D1Database, site: IngestSite, profile: 
   const undeclared = undeclaredCustomFields(profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
   const stmts = [...upsertProfile(site.id, profile, site.settings, source, now), selectProfile(site.id, profile)];
-  const results = await run(db, stmts);
+  const results = await runBatch(db, stmts);
   const row = results[results.length - 1].results[0] as ProfileRow;
   return { created: row.version === 1, profile: profileJson(row) };
 }

@@ -1,7 +1,7 @@
 // Orders: the first call with an order_idorder creates the order, every later one updates it
 // (seed 003, "Gestion de l'idorder"). One INSERT … ON CONFLICT DO UPDATE … RETURNING does both.
 import { ORDER_STATES, type Order, type OrderState } from '@shopbeacon/protocol';
-import { mergeTagsSql, type Source, type Stmt } from './profiles';
+import { type Guard, guardedValues, mergeTagsSql, type Source, type Stmt } from './profiles';
 import { isValidated, type Settings } from './settings';
 
 /**
@@ -9,12 +9,14 @@ import { isValidated, type Settings } from './settings';
  * an order is created once, by one channel; state, amount, service dates, tags, product
  * attributes and the customer follow the latest call. `version` is 1 on creation.
  */
-export function upsertOrder(siteId: number, profileId: Stmt, o: Required<Pick<Order, 'order_idorder' | 'order_state' | 'order_amount' | 'order_crea_dt'>> & Order, source: Source, now: number): Stmt {
+export type OrderInput = Required<Pick<Order, 'order_idorder' | 'order_state' | 'order_amount' | 'order_crea_dt'>> & Order;
+
+export function upsertOrder(siteId: number, profileId: Stmt, o: OrderInput, source: Source, now: number, guard?: Guard): Stmt {
   const attrs = o.product_attributes === undefined ? null : JSON.stringify(o.product_attributes);
   return {
     sql: `INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service,
                               tags, product_attributes, source, received_at, updated_at)
-          VALUES (?, ?, ${profileId.sql}, ?, ?, ?, ?, ?, ?, coalesce(?, '[]'), ?, ?, ?)
+          ${guardedValues(`?, ?, ${profileId.sql}, ?, ?, ?, ?, ?, ?, coalesce(?, '[]'), ?, ?, ?`, guard)}
           ON CONFLICT (site_id, idorder) DO UPDATE SET
             profile_id = excluded.profile_id,
             state = excluded.state,
@@ -40,6 +42,7 @@ export function upsertOrder(siteId: number, profileId: Stmt, o: Required<Pick<Or
       source,
       now,
       now,
+      ...(guard?.params ?? []),
       JSON.stringify(o.del_order_tag ?? []),
       JSON.stringify(o.add_order_tag ?? []),
       attrs,

@@ -2,7 +2,7 @@
 // the same statement (INSERT … ON CONFLICT DO UPDATE), so a call costs no read before its write.
 // Tags, custom fields and GDPR states are merged in SQL against the stored row.
 import type { Profile } from '@shopbeacon/protocol';
-import type { Settings, GdprTarget } from './settings';
+import type { GdprTarget, Settings } from './settings';
 
 export type Source = 'api' | 'tracker';
 
@@ -50,29 +50,26 @@ export const mergeTagsSql = (column: string) =>
      UNION ALL
      SELECT value FROM json_each(?) WHERE value NOT IN (SELECT value FROM json_each(${column}))))`;
 
-/** One GDPR state change: a JSON merge patch for profiles.gdpr, and the path it sets. */
+/** One GDPR state change: a JSON merge patch for profiles.gdpr, applied when `when` holds on the stored row. */
 export interface GdprChange {
-  path: string;
   patch: string;
-  /** SQL condition (on the stored row) under which it applies on update. */
-  when: string;
+  when: Stmt;
 }
 
-function gdprChange(target: { to: GdprTarget['to']; id: string }, status: string, source: string, now: number, when: string): GdprChange {
+function gdprChange(target: GdprTarget, status: string, source: string, now: number, when: Stmt): GdprChange {
   const group = target.to === 'consent' ? 'consents' : 'legal_bases';
-  return {
-    path: `$.${group}."${target.id}"`,
-    patch: JSON.stringify({ [group]: { [target.id]: { status, at: new Date(now).toISOString(), source } } }),
-    when,
-  };
+  return { patch: JSON.stringify({ [group]: { [target.id]: { status, at: new Date(now).toISOString(), source } } }), when };
 }
 
 /** The legal basis put on a profile, status accepted, when the event happens and it has none yet. */
 export const legalBasisChange = (id: string, source: 'order' | 'account', now: number): GdprChange =>
-  gdprChange({ to: 'legal_basis', id }, 'accepted', source, now, 'json_extract(gdpr, ?) IS NULL');
+  gdprChange({ to: 'legal_basis', id }, 'accepted', source, now, { sql: 'json_extract(gdpr, ?) IS NULL', params: [`$.legal_bases."${id}"`] });
 
-/** What the settings make of this call's opt-ins and action (seed 000, "Configurez le RGPD"). */
-function gdprChanges(p: Profile, settings: Settings, now: number): GdprChange[] {
+/**
+ * What the settings make of this call's opt-ins and action (seed 000, "Configurez le RGPD").
+ * `incoming` is the SQL (and parameters) of the opt-in value being written: excluded.x in an upsert.
+ */
+function gdprChanges(p: Profile, settings: Settings, now: number, incoming = (column: string, _v: number): Stmt => ({ sql: `excluded.${column}`, params: [] })): GdprChange[] {
   const changes: GdprChange[] = [];
   const optins = [
     ['customer_isoptin', settings.gdpr.email_optin, 'isoptin', 'email_optin'],
@@ -80,8 +77,9 @@ function gdprChanges(p: Profile, settings: Settings, now: number): GdprChange[] 
   ] as const;
   for (const [field, target, column, source] of optins) {
     const v = p[field];
-    if (target && (v === 1 || v === 0))
-      changes.push(gdprChange(target, v === 1 ? 'accepted' : 'refused', source, now, `${column} IS NOT excluded.${column}`));
+    if (!target || (v !== 1 && v !== 0)) continue;
+    const value = incoming(column, v);
+    changes.push(gdprChange(target, v === 1 ? 'accepted' : 'refused', source, now, { sql: `${column} IS NOT ${value.sql}`, params: value.params }));
   }
   if (p.action === 'account' && settings.gdpr.on_account) changes.push(legalBasisChange(settings.gdpr.on_account, 'account', now));
   return changes;
@@ -96,19 +94,36 @@ function mergePatches(patches: string[]): string {
   return JSON.stringify(out);
 }
 
+/** The gdpr column's new value: each change merged in when its condition holds on the stored row. */
+export function gdprSet(changes: GdprChange[], params: unknown[]): string {
+  let expr = 'gdpr';
+  for (const c of changes) {
+    // Parameters bind in text order: the innermost CASE comes first.
+    expr = `json_patch(${expr}, CASE WHEN ${c.when.sql} THEN ? ELSE '{}' END)`;
+    params.push(...c.when.params, c.patch);
+  }
+  return `gdpr = ${expr}`;
+}
+
+/**
+ * A condition that must hold for the statements to write (SQL with its parameters): the
+ * tracker's guard that the event is new, so a retried event changes nothing.
+ */
+export type Guard = Stmt | undefined;
+
 /**
  * The statements that find or create the profile and apply every field of `p`. When both
  * identifiers are sent and a profile known only by this email exists, it is given the
  * external_id first (the shop has just told us they are the same person).
  */
-export function upsertProfile(siteId: number, p: Profile, settings: Settings, source: Source, now: number): Stmt[] {
+export function upsertProfile(siteId: number, p: Profile, settings: Settings, source: Source, now: number, guard?: Guard): Stmt[] {
   const stmts: Stmt[] = [];
   const byExternalId = p.external_id !== undefined;
   if (byExternalId && p.customer_email !== undefined) {
     stmts.push({
       sql: `UPDATE profiles SET external_id = ? WHERE site_id = ? AND email = ? AND external_id IS NULL
-            AND NOT EXISTS (SELECT 1 FROM profiles WHERE site_id = ? AND external_id = ?)`,
-      params: [p.external_id, siteId, p.customer_email, siteId, p.external_id],
+            AND NOT EXISTS (SELECT 1 FROM profiles WHERE site_id = ? AND external_id = ?)${guard ? ` AND ${guard.sql}` : ''}`,
+      params: [p.external_id, siteId, p.customer_email, siteId, p.external_id, ...(guard?.params ?? [])],
     });
   }
 
@@ -149,14 +164,7 @@ export function upsertProfile(siteId: number, p: Profile, settings: Settings, so
   if (changes.length) {
     cols.push('gdpr');
     values.push(mergePatches(changes.map((c) => c.patch)));
-    let expr = 'gdpr';
-    for (const c of changes) {
-      expr = `json_patch(${expr}, CASE WHEN ${c.when} THEN ? ELSE '{}' END)`;
-      if (c.when.includes('?')) setParams.push(c.path);
-      setParams.push(c.patch);
-    }
-    // Parameters bind in text order: the innermost CASE comes first.
-    sets.push(`gdpr = ${expr}`);
+    sets.push(gdprSet(changes, setParams));
   }
   cols.push('source', 'created_at', 'updated_at');
   values.push(source, now, now);
@@ -164,11 +172,42 @@ export function upsertProfile(siteId: number, p: Profile, settings: Settings, so
 
   const insertValues = cols.map((c) => (c === 'custom_fields' ? "json_patch('{}', ?)" : '?')).join(', ');
   stmts.push({
-    sql: `INSERT INTO profiles (${cols.join(', ')}) VALUES (${insertValues})
+    sql: `INSERT INTO profiles (${cols.join(', ')}) ${guardedValues(insertValues, guard)}
           ON CONFLICT (site_id, ${byExternalId ? 'external_id' : 'email'}) DO UPDATE SET ${sets.join(', ')}`,
-    params: [...values, ...setParams],
+    params: [...values, ...(guard?.params ?? []), ...setParams],
   });
   return stmts;
+}
+
+/** VALUES (…), or the same row selected only when the guard holds. */
+export const guardedValues = (values: string, guard: Guard) =>
+  guard ? `SELECT ${values} WHERE ${guard.sql}` : `VALUES (${values})`;
+
+/**
+ * An opt-in with no email (an SMS sign-up box): it goes to the visitor's profile, found by the
+ * sbt cookie, when there is one; the event itself is kept either way.
+ */
+export function updateProfileByCookie(siteId: number, sbt: string, p: Profile, settings: Settings, now: number, guard?: Guard): Stmt {
+  const sets: string[] = [];
+  const params: unknown[] = [];
+  if (p.customer_mobile !== undefined) {
+    sets.push('mobile = ?');
+    params.push(p.customer_mobile);
+  }
+  for (const [field, column] of Object.entries(OPTINS)) {
+    const v = p[field as keyof typeof OPTINS];
+    if (v === undefined) continue;
+    sets.push(`${column}_at = CASE WHEN ${column} IS ? THEN ${column}_at ELSE ? END`, `${column} = ?`);
+    params.push(v, now, v);
+  }
+  const changes = gdprChanges(p, settings, now, (_, v) => ({ sql: '?', params: [v] }));
+  if (changes.length) sets.push(gdprSet(changes, params));
+  sets.push('version = version + 1', 'updated_at = ?');
+  params.push(now);
+  return {
+    sql: `UPDATE profiles SET ${sets.join(', ')} WHERE site_id = ? AND cookie = ?${guard ? ` AND ${guard.sql}` : ''}`,
+    params: [...params, siteId, sbt, ...(guard?.params ?? [])],
+  };
 }
 
 export interface ProfileRow {
