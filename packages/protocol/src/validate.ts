@@ -3,6 +3,7 @@
 // returns normalized values plus every error at once, each naming its field.
 
 import { COUNTRIES } from './countries';
+import { EVENTS, type EventType } from './events';
 import {
   ITEM_FIELDS,
   type Kind,
@@ -363,4 +364,71 @@ export function checkUpdate(body: unknown, mode: 'order' | 'customer'): Checked<
   }
   checkTagPairs(values, 'add_order_tag', 'del_order_tag', errors);
   return { values: { profile: profile as Profile, order: order as Order }, errors };
+}
+
+/** A tracker event once checked: its data normalized, and for account/order/optin what the upserts take. */
+export interface CheckedEvent {
+  id: string;
+  type: EventType;
+  ts: number;
+  sbt: string;
+  data: Record<string, unknown>;
+  profile?: Profile;
+  order?: Order;
+}
+
+const EVENT_ID = /^[A-Za-z0-9_-]{16,64}$/;
+const EVENT_KEYS = ['id', 'type', 'ts', 'sbt', 'data'];
+
+/** Renames `data[...]` fields of the server API's checks to where they sit in a tracker request. */
+const under = (where: string, errors: FieldError[]) =>
+  errors.map((e) => ({ ...e, field: e.field.startsWith('data') ? `${where}${e.field}` : e.field }));
+
+/**
+ * One tracker event (a POST /collect batch entry, or a GET /collect query): its envelope, then
+ * its data with the same checks the server API makes. `where` prefixes field names
+ * (`events[2].` in a batch, nothing in GET mode).
+ */
+export function checkEvent(ev: unknown, where = ''): Checked<CheckedEvent> {
+  const errors: FieldError[] = [];
+  const empty = {} as CheckedEvent;
+  if (!isPlainObject(ev)) return { values: empty, errors: [{ field: where.replace(/\.$/, '') || 'event', reason: 'must be an event object' }] };
+  for (const key of Object.keys(ev)) if (!EVENT_KEYS.includes(key)) errors.push({ field: `${where}${key.slice(0, 64)}`, reason: 'unknown; an event has id, type, ts, sbt, data' });
+  const type = ev.type as EventType;
+  if (typeof ev.id !== 'string' || !EVENT_ID.test(ev.id)) errors.push({ field: `${where}id`, reason: 'must be the event id: 16 to 64 letters, digits, "-" or "_"' });
+  if (typeof type !== 'string' || !Object.hasOwn(EVENTS, type)) errors.push({ field: `${where}type`, reason: `must be one of: ${Object.keys(EVENTS).join(', ')}` });
+  const ts = typeof ev.ts === 'string' && /^\d{1,15}$/.test(ev.ts) ? +ev.ts : ev.ts;
+  if (!Number.isSafeInteger(ts) || (ts as number) <= 0) errors.push({ field: `${where}ts`, reason: 'must be the client time in milliseconds since 1970' });
+  const sbt = checkKind({ t: 'cookie' }, ev.sbt);
+  if (!sbt.ok) errors.push({ field: `${where}sbt`, reason: sbt.reason });
+  if (errors.length) return { values: empty, errors };
+
+  const base = { id: ev.id as string, type, ts: ts as number, sbt: ev.sbt as string };
+  const data = ev.data ?? {};
+  if (type === 'account' || type === 'order') {
+    const { items, ...rest } = isPlainObject(data) ? data : ({ '': data } as Record<string, unknown>);
+    const checked = checkUpdate({ data: rest }, type === 'order' ? 'order' : 'customer');
+    errors.push(...under(where, checked.errors));
+    const out: CheckedEvent = { ...base, data: { ...checked.values.profile, ...checked.values.order }, profile: checked.values.profile, order: checked.values.order };
+    if (items !== undefined && items !== '' && type === 'order') {
+      const r = checkKind({ t: 'items' }, items);
+      if (r.ok) out.data.items = r.value;
+      else errors.push({ field: `${where}data[items]${r.field ?? ''}`, reason: r.reason });
+    } else if (items !== undefined && type === 'account') errors.push({ field: `${where}data[items]`, reason: 'unknown field' });
+    return { values: out, errors };
+  }
+  const checked = checkFields<Record<string, unknown>>(data, EVENTS[type].fields, `${where}data`);
+  errors.push(...checked.errors);
+  const values = checked.values;
+  if (type === 'product' && values.product_id === undefined && !errors.some((e) => e.field.endsWith('[product_id]')))
+    errors.push({ field: `${where}data[product_id]`, reason: 'is required: the product viewed' });
+  if (type === 'cart' && values.items === undefined) values.items = []; // a GET query cannot carry an empty list: an emptied cart
+  if (type === 'optin') {
+    if (values.customer_email === undefined && values.customer_mobile === undefined && !errors.length)
+      errors.push({ field: `${where}data[customer_email]`, reason: 'customer_email or customer_mobile is required for an opt-in' });
+    if (values.customer_isoptin === undefined && values.customer_mobile_isoptin === undefined && !errors.length)
+      errors.push({ field: `${where}data[customer_isoptin]`, reason: 'customer_isoptin or customer_mobile_isoptin is required for an opt-in' });
+    return { values: { ...base, data: values, profile: values as Profile }, errors };
+  }
+  return { values: { ...base, data: values }, errors };
 }

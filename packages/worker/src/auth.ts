@@ -36,6 +36,13 @@ export async function siteForKeys(db: D1Database, publicKey: string, privateKey:
   return null;
 }
 
+/** The site of a public key alone (the tracker's endpoint), from the isolate cache when fresh. */
+export async function siteByPublicKey(db: D1Database, publicKey: string): Promise<Site | null> {
+  if (!PUBLIC_KEY.test(publicKey)) return null;
+  const row = cachedSite(publicKey) ?? (await loadSite(db, publicKey));
+  return row && toSite(row);
+}
+
 const toSite = (row: SiteRow): Site => ({ id: row.id, publicKey: row.publicKey, settings: row.settings });
 
 export const REALM = 'shopbeacon';

@@ -4,13 +4,15 @@ import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env';
 import { ProblemError, problemResponse } from './problem';
 import { api } from './routes/api';
+import { collectRoutes } from './routes/collect';
 
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.get('/', (c) =>
-    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/settings'] }),
+    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/settings'], tracker: ['/collect'] }),
   );
   app.route('/api', api);
+  app.route('/', collectRoutes);
   app.notFound((c) =>
     problemResponse({ status: 404, code: 'not_found', message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` }),
   );

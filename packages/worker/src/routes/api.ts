@@ -6,6 +6,7 @@ import { requireSiteKeys } from '../auth';
 import { limitBody, readBody } from '../body';
 import type { AppEnv } from '../env';
 import { updateCustomer, updateOrder } from '../ingest';
+import { recentEvents } from '../events';
 import { recentOrders } from '../orders';
 import { invalidFields } from '../problem';
 import { checkSettingsPatch, withDefaults } from '../settings';
@@ -33,6 +34,8 @@ api.get('/orders/recent', async (c) => {
   const site = c.get('site');
   return c.json({ orders: await recentOrders(c.env.DB, site.id, site.settings) });
 });
+
+api.get('/events/recent', async (c) => c.json({ events: await recentEvents(c.env.DB, c.get('site').id) }));
 
 api.get('/settings', (c) => c.json({ settings: c.get('site').settings }));
 

@@ -1,0 +1,99 @@
+// /collect: where the browser SDK sends events, with the site's public key only.
+import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
+import { setCookie } from 'hono/cookie';
+import { siteByPublicKey } from '../auth';
+import { limitBody, parseForm } from '../body';
+import { checkBatch, checkQuery, collect, type CollectInput, cookieDomain } from '../collect';
+import type { AppEnv } from '../env';
+import { PRIVATE_KEY } from '../keys';
+import { ProblemError, problemResponse } from '../problem';
+
+export const collectRoutes = new Hono<AppEnv>();
+
+// 1×1 transparent GIF: what a GET-mode pixel answers.
+const GIF = Uint8Array.from(atob('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'), (ch) => ch.charCodeAt(0));
+const SBT_MAX_AGE = 395 * 24 * 3600; // 13 months, the CNIL maximum
+
+/** The page's origin: the Origin header, or the Referer's for GET pixels (which send no Origin). */
+function pageOrigin(c: Context): string | null {
+  const origin = c.req.header('origin');
+  if (origin && origin !== 'null') return origin;
+  try {
+    return new URL(c.req.header('referer') ?? '').origin;
+  } catch {
+    return null;
+  }
+}
+
+function allowCors(c: Context, origin: string | null) {
+  if (!origin) return;
+  c.header('Access-Control-Allow-Origin', origin);
+  c.header('Access-Control-Allow-Credentials', 'true');
+  c.header('Vary', 'Origin', { append: true });
+}
+
+const refuse = (status: 400 | 401 | 403, code: string, message: string, field: string, reason: string) =>
+  new ProblemError({ status, code, message, fields: [{ field, reason }] });
+
+async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, answer: () => Response) {
+  const origin = pageOrigin(c);
+  try {
+    const input = await read();
+    const key = typeof input.key === 'string' ? input.key : '';
+    if (PRIVATE_KEY.test(key) || key.startsWith('sk_'))
+      throw refuse(400, 'private_key_in_browser', 'This is a private key: it must never leave your server. Rotate it now (npm run site -- rotate --public-key …) and put the public key (pk_…) in the snippet.', 'key', 'is a private key');
+    const site = await siteByPublicKey(c.env.DB, key);
+    if (!site) throw refuse(401, 'unknown_public_key', 'No site has this public key: copy it from your tracker settings.', 'key', 'is not the public key of a site');
+    const allowed = site.settings.allowed_origins;
+    if (allowed.length && origin && !allowed.includes(origin))
+      throw refuse(403, 'origin_not_allowed', `${origin} is not in this site's allowed_origins.`, 'origin', `must be one of: ${allowed.join(', ')}`);
+    await collect(c.env.DB, site, input);
+    allowCors(c, origin);
+    const domain = input.visit && origin ? cookieDomain(new URL(origin).hostname, new URL(c.req.url).hostname) : null;
+    if (domain !== null) {
+      // Safari caps cookies written by script at 7 days; one set by the shop's own site lives on.
+      setCookie(c, 'sbt', input.events[0].sbt, {
+        path: '/',
+        maxAge: SBT_MAX_AGE,
+        sameSite: 'Lax',
+        secure: new URL(c.req.url).protocol === 'https:',
+        ...(domain ? { domain } : {}),
+      });
+    }
+    return answer();
+  } catch (e) {
+    if (!(e instanceof ProblemError)) throw e;
+    // Errors about the request itself are readable by the page that sent it.
+    const headers: Record<string, string> = origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : {};
+    return problemResponse(e.problem, headers);
+  }
+}
+
+// A preflight happens only for non-simple requests (JSON from fetch); beacons are text/plain.
+collectRoutes.options('/collect', cors({ origin: (o) => o || '*', allowMethods: ['GET', 'POST'], maxAge: 86400, credentials: true }));
+
+collectRoutes.post('/collect', limitBody(), (c) =>
+  handle(
+    c,
+    async () => {
+      const text = new TextDecoder().decode(await c.req.arrayBuffer());
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw refuse(400, 'invalid_body', 'The body is not valid JSON.', 'body', 'is not valid JSON');
+      }
+      return checkBatch(body, c.req.query('key'));
+    },
+    () => c.body(null, 204),
+  ),
+);
+
+collectRoutes.get('/collect', (c) =>
+  handle(
+    c,
+    async () => checkQuery(parseForm(new URL(c.req.url).search.slice(1))),
+    () => c.body(GIF, 200, { 'Content-Type': 'image/gif', 'Cache-Control': 'no-store' }),
+  ),
+);
