@@ -2,6 +2,8 @@ import type { Settings } from './settings';
 
 export interface Env {
   DB: D1Database;
+  /** packages/sdk/dist: the built browser SDK (sdk.js, manifest.json). */
+  ASSETS: Fetcher;
 }
 
 /** The site whose keys authenticated the request. */

@@ -5,6 +5,7 @@ import type { AppEnv } from './env';
 import { ProblemError, problemResponse } from './problem';
 import { api } from './routes/api';
 import { collectRoutes } from './routes/collect';
+import { sdkRoutes } from './routes/sdk';
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -13,6 +14,7 @@ export function createApp() {
   );
   app.route('/api', api);
   app.route('/', collectRoutes);
+  app.route('/', sdkRoutes);
   app.notFound((c) =>
     problemResponse({ status: 404, code: 'not_found', message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` }),
   );

@@ -1,0 +1,29 @@
+// /sdk.js: the script-tag build of the browser SDK, from the Worker's static assets.
+// `/sdk.js` (what the snippet names) is cached a day and revalidated with its ETag; the hashed
+// `/sdk.<hash>.js` never changes, so it is cached for a year. Any page may load it (CORS, CORP).
+import { Hono } from 'hono';
+import type { AppEnv } from '../env';
+import { problemResponse } from '../problem';
+
+export const sdkRoutes = new Hono<AppEnv>();
+
+let manifest: Promise<{ hash: string }> | undefined;
+const sdkHash = (assets: Fetcher, url: string) =>
+  (manifest ??= assets.fetch(new URL('/manifest.json', url)).then((r) => r.json() as Promise<{ hash: string }>));
+
+const DAY = 86_400;
+
+sdkRoutes.get('/:file{sdk(?:\\.[0-9a-f]{8})?\\.js}', async (c) => {
+  const file = c.req.param('file');
+  const hashed = file !== 'sdk.js';
+  if (hashed && file !== `sdk.${(await sdkHash(c.env.ASSETS, c.req.url)).hash}.js`)
+    return problemResponse({ status: 404, code: 'not_found', message: 'No such version of the SDK: load /sdk.js.' });
+  const asset = await c.env.ASSETS.fetch(new URL('/sdk.js', c.req.url), { headers: { 'if-none-match': c.req.header('if-none-match') ?? '' } });
+  const res = new Response(asset.body, asset);
+  res.headers.set('Content-Type', 'text/javascript; charset=utf-8');
+  res.headers.set('Cache-Control', hashed ? `public, max-age=${365 * DAY}, immutable` : `public, max-age=${DAY}, stale-while-revalidate=${7 * DAY}`);
+  res.headers.set('Access-Control-Allow-Origin', '*');
+  res.headers.set('Cross-Origin-Resource-Policy', 'cross-origin');
+  res.headers.set('X-Content-Type-Options', 'nosniff');
+  return res;
+});
