@@ -1,7 +1,7 @@
 // Tracker events: what the browser SDK sends to /collect. The account, order and optin events
 // carry the server API's own fields (fields.ts), so one validator and one write path serve both;
 // page, product and cart add the fields of seed 004 (Connectif's product view and cart).
-import { type Kind, ORDER_FIELDS, PROFILE_FIELDS } from './fields';
+import { type Kind, ORDER_FIELDS, ORDER_REQUIRED, PROFILE_FIELDS } from './fields';
 
 export { ITEM_FIELDS } from './fields';
 
@@ -52,15 +52,29 @@ export const ORDER_EVENT_FIELDS = {
 /** The consent category each event needs before it may be sent (seed 004's categories). */
 export type ConsentCategory = 'essential' | 'analytics' | 'functional' | 'targeting';
 
+/** Who the profile is: seed 003 asks for customer_email and/or external_id. */
+const IDENTITY = ['customer_email', 'external_id'] as const;
+
+/**
+ * Per event type: its fields, the consent category it needs, and what is required, as groups
+ * of which at least one field must be sent (["customer_email", "external_id"]: either).
+ */
 export const EVENTS = {
-  page: { fields: PAGE_FIELDS, consent: 'analytics' },
-  product: { fields: PRODUCT_FIELDS, consent: 'analytics' },
-  cart: { fields: CART_FIELDS, consent: 'functional' },
+  page: { fields: PAGE_FIELDS, consent: 'analytics', required: [] },
+  product: { fields: PRODUCT_FIELDS, consent: 'analytics', required: [['product_id']] },
+  cart: { fields: CART_FIELDS, consent: 'functional', required: [] },
   // The shop needs these to run (accounts, orders, the opt-in the visitor just gave).
-  account: { fields: PROFILE_FIELDS, consent: 'essential' },
-  order: { fields: ORDER_EVENT_FIELDS, consent: 'essential' },
-  optin: { fields: OPTIN_FIELDS, consent: 'essential' },
-} as const satisfies Record<string, { fields: Record<string, Kind>; consent: ConsentCategory }>;
+  account: { fields: PROFILE_FIELDS, consent: 'essential', required: [IDENTITY] },
+  order: { fields: ORDER_EVENT_FIELDS, consent: 'essential', required: [IDENTITY, ...ORDER_REQUIRED.map((f) => [f] as const)] },
+  optin: {
+    fields: OPTIN_FIELDS,
+    consent: 'essential',
+    required: [
+      ['customer_email', 'customer_mobile'],
+      ['customer_isoptin', 'customer_mobile_isoptin'],
+    ],
+  },
+} as const satisfies Record<string, { fields: Record<string, Kind>; consent: ConsentCategory; required: readonly (readonly string[])[] }>;
 
 export type EventType = keyof typeof EVENTS;
 

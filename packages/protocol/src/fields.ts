@@ -133,6 +133,8 @@ interface WireTypes {
 }
 export type ItemInput = { [K in keyof typeof ITEM_FIELDS]?: WireOf<(typeof ITEM_FIELDS)[K]> };
 type WireOf<S> = S extends { t: infer T extends keyof WireTypes } ? WireTypes[T] : never;
+/** What a client may send for a table of fields (every field optional; `required` says more). */
+export type InputOf<F> = { -readonly [K in keyof F]?: WireOf<F[K]> };
 
 export type ProfileInput = { [K in ProfileFieldName]?: WireOf<(typeof PROFILE_FIELDS)[K]> };
 export type OrderInput = ProfileInput & { [K in OrderFieldName]?: WireOf<(typeof ORDER_FIELDS)[K]> };

@@ -1,4 +1,4 @@
 export * from './fields';
-export { type Checked, type CheckedEvent, checkEvent, checkFields, checkKind, checkUpdate, type FieldError, isPlainObject, type UpdateInput } from './validate';
+export { type Checked, type CheckedEvent, checkEvent, checkFields, checkKind, checkUpdate, type FieldError, isPlainObject, missingFields, type UpdateInput } from './validate';
 export { COUNTRIES } from './countries';
 export * from './events';

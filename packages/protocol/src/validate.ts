@@ -9,7 +9,6 @@ import {
   type Kind,
   LIMITS,
   ORDER_FIELDS,
-  ORDER_REQUIRED,
   ORDER_STATES,
   type Order,
   PROFILE_FIELDS,
@@ -46,6 +45,15 @@ function scalar(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' && Number.isFinite(v)) return String(v);
   return undefined;
+}
+
+/**
+ * A decimal ≥ 0: a string with a dot and at most 8 decimals ("158.31"), or a JSON number, which
+ * may carry binary noise (0.1 + 0.2 = 0.30000000000000004) and is rounded to 8 decimals.
+ */
+function decimal(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.round(v * 1e8) / 1e8 : undefined;
+  return typeof v === 'string' && DECIMAL.test(v) ? +v : undefined;
 }
 
 function validCalendarDate(y: string, m: string, d: string): boolean {
@@ -184,9 +192,9 @@ export function checkKind(kind: Kind, v: unknown): Check {
         : bad('must be an order state: 0 cancelled, 10 taken, 20 paid, 50 sent, 100 received');
     }
     case 'amount': {
-      const s = scalar(v);
-      if (s === undefined || !DECIMAL.test(s)) return bad('must be a decimal number ≥ 0 with a dot, like 158.31');
-      return +s <= LIMITS.maxAmount ? ok(+s) : bad(`must be at most ${LIMITS.maxAmount}`);
+      const n = decimal(v);
+      if (n === undefined) return bad('must be a decimal number ≥ 0 with a dot, like 158.31');
+      return n <= LIMITS.maxAmount ? ok(n) : bad(`must be at most ${LIMITS.maxAmount}`);
     }
     case 'tags':
       return tags(v);
@@ -204,8 +212,8 @@ export function checkKind(kind: Kind, v: unknown): Check {
       return bad(`must be an http(s) URL of at most ${LIMITS.urlLength} characters`);
     }
     case 'number': {
-      const s = scalar(v);
-      return s !== undefined && DECIMAL.test(s) && +s <= LIMITS.maxAmount ? ok(+s) : bad('must be a number ≥ 0, like 4.5');
+      const n = decimal(v);
+      return n !== undefined && n <= LIMITS.maxAmount ? ok(n) : bad('must be a number ≥ 0, like 4.5');
     }
     case 'quantity': {
       const s = scalar(v);
@@ -292,6 +300,16 @@ export function checkFields<T>(
   return { values: values as T, errors };
 }
 
+/**
+ * The required groups of a table (EVENTS[type].required) that nothing was sent for: for each,
+ * an error on its first field. `sent(name)` says whether a field came with a value.
+ */
+export function missingFields(required: readonly (readonly string[])[], sent: (name: string) => boolean, where: string): FieldError[] {
+  return required
+    .filter((group) => !group.some(sent))
+    .map((group) => ({ field: `${where}[${group[0]}]`, reason: `${group.length > 1 ? group.join(' or ') + ' is' : 'is'} required` }));
+}
+
 export interface UpdateInput {
   profile: Profile;
   order?: Order;
@@ -339,11 +357,12 @@ export function checkUpdate(body: unknown, mode: 'order' | 'customer'): Checked<
 
   const dataFields = isPlainObject(body.data) ? body.data : {};
   const sent = (name: string) => dataFields[name] !== undefined && dataFields[name] !== null && dataFields[name] !== '';
-  if (!sent('customer_email') && !sent('external_id'))
-    errors.push({ field: 'data[customer_email]', reason: 'customer_email or external_id is required to identify the profile' });
   checkTagPairs(values, 'add_tag', 'del_tag', errors);
 
-  if (mode === 'customer') return { values: { profile: profile as Profile }, errors };
+  if (mode === 'customer') {
+    errors.push(...missingFields(EVENTS.account.required, sent, 'data'));
+    return { values: { profile: profile as Profile }, errors };
+  }
 
   if (body.request !== undefined) {
     const request = checkFields<{ order_idorder?: string }>(body.request, { order_idorder: ORDER_FIELDS.order_idorder }, 'request');
@@ -358,10 +377,8 @@ export function checkUpdate(body: unknown, mode: 'order' | 'customer'): Checked<
         });
     }
   }
-  for (const name of ORDER_REQUIRED) {
-    if (order[name] === undefined && !sent(name) && !(name === 'order_idorder' && errors.some((e) => e.field === 'request[order_idorder]')))
-      errors.push({ field: `data[${name}]`, reason: 'is required for an order' });
-  }
+  const idFromRequest = order.order_idorder !== undefined || errors.some((e) => e.field === 'request[order_idorder]');
+  errors.push(...missingFields(EVENTS.order.required, (name) => sent(name) || (name === 'order_idorder' && idFromRequest), 'data'));
   checkTagPairs(values, 'add_order_tag', 'del_order_tag', errors);
   return { values: { profile: profile as Profile, order: order as Order }, errors };
 }
@@ -420,15 +437,8 @@ export function checkEvent(ev: unknown, where = ''): Checked<CheckedEvent> {
   const checked = checkFields<Record<string, unknown>>(data, EVENTS[type].fields, `${where}data`);
   errors.push(...checked.errors);
   const values = checked.values;
-  if (type === 'product' && values.product_id === undefined && !errors.some((e) => e.field.endsWith('[product_id]')))
-    errors.push({ field: `${where}data[product_id]`, reason: 'is required: the product viewed' });
+  const named = (name: string) => errors.some((e) => e.field.startsWith(`${where}data[${name}]`));
+  errors.push(...missingFields(EVENTS[type].required, (name) => values[name] !== undefined || named(name), `${where}data`));
   if (type === 'cart' && values.items === undefined) values.items = []; // a GET query cannot carry an empty list: an emptied cart
-  if (type === 'optin') {
-    if (values.customer_email === undefined && values.customer_mobile === undefined && !errors.length)
-      errors.push({ field: `${where}data[customer_email]`, reason: 'customer_email or customer_mobile is required for an opt-in' });
-    if (values.customer_isoptin === undefined && values.customer_mobile_isoptin === undefined && !errors.length)
-      errors.push({ field: `${where}data[customer_isoptin]`, reason: 'customer_isoptin or customer_mobile_isoptin is required for an opt-in' });
-    return { values: { ...base, data: values, profile: values as Profile }, errors };
-  }
-  return { values: { ...base, data: values }, errors };
+  return { values: { ...base, data: values, ...(type === 'optin' ? { profile: values as Profile } : {}) }, errors };
 }

@@ -5,7 +5,9 @@ import { basicAuth } from 'hono/basic-auth';
 import { timingSafeEqual } from 'hono/utils/buffer';
 import type { AppEnv, Site } from './env';
 import { hashKey, PUBLIC_KEY } from './keys';
+import { executionCtx } from './context';
 import { problemBody } from './problem';
+import { recordRejection } from './rejections';
 import { withDefaults } from './settings';
 import { cachedSite, cacheSite, type SiteRow } from './site-cache';
 
@@ -53,6 +55,18 @@ export const requireSiteKeys = () =>
     verifyUser: async (user, password, c) => {
       const site = await siteForKeys(c.env.DB, user, password);
       if (site) c.set('site', site);
+      else {
+        // A real public key with a wrong private key: a shop backend with an old key. Worth
+        // showing the merchant (the row is in the cache: loadSite put it there).
+        const known = PUBLIC_KEY.test(user) ? cachedSite(user) : undefined;
+        if (known)
+          recordRejection(executionCtx(c), c.env.DB, known.id, {
+            method: c.req.method,
+            route: c.req.path,
+            problem: { status: 401, code: 'unauthorized', message: 'Wrong private key for this public key.', fields: [{ field: 'authorization', reason: 'the private key does not match (rotated?)' }] },
+            sent: '',
+          });
+      }
       return site !== null;
     },
     invalidUserMessage: (c) =>

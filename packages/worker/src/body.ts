@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Context } from 'hono';
 import qs from 'qs';
 import { LIMITS } from '@shopbeacon/protocol';
+import type { AppEnv } from './env';
 import { ProblemError, problemResponse } from './problem';
 
 const invalid = (message: string) =>
@@ -69,10 +70,11 @@ export function parseForm(text: string): unknown {
 }
 
 /** The parsed body, or throws a ProblemError (400 broken body, 415 other media types). */
-export async function readBody(c: Context): Promise<unknown> {
+export async function readBody(c: Context<AppEnv>): Promise<unknown> {
   const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
   // Decoded by hand: workerd warns when .text() reads a body whose type is not text/*.
   const text = new TextDecoder().decode(await c.req.arrayBuffer());
+  c.set('sent', text);
   if (type === 'application/json') {
     try {
       return JSON.parse(text);

@@ -2,23 +2,25 @@
 // sendBeacon sends it), GET /collect takes one event in the query string ("mode GET", seed 000).
 // Both go through the server API's validation, and account/order/optin events through its
 // profile and order upserts (source "tracker"): one write path.
+//
+// Each event of a batch stands alone: a beacon never sees its answer, so one bad event must not
+// take the page views sent with it down. Refused events are named in a 4xx answer (and in the
+// rejected-requests log); the others are taken.
 import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
-import { invalidFields, ProblemError } from './problem';
+import { invalidFields, type Problem } from './problem';
 import { type Guard, type Stmt, updateProfileByCookie, upsertProfile } from './profiles';
 
 export interface CollectInput {
   key: unknown;
   visit: boolean;
-  events: CheckedEvent[];
+  /** The events as checked, in the order sent; `errors` set on those refused. */
+  events: (CheckedEvent & { errors?: FieldError[] })[];
   /** A POST batch (fields are named events[i].…) or a GET query (fields named as they are). */
   batch: boolean;
 }
 
 const at = (input: CollectInput, i: number) => (input.batch ? `events[${i}].` : '');
-
-const problem = (status: 400 | 403, code: string, message: string, fields: FieldError[] = []) =>
-  new ProblemError({ status, code, message, fields });
 
 /** A POST body: { key?, visit?, events: [...] }. The key may also come in the query string. */
 export function checkBatch(body: unknown, queryKey: string | undefined): CollectInput {
@@ -29,14 +31,11 @@ export function checkBatch(body: unknown, queryKey: string | undefined): Collect
   const list = body.events;
   if (!Array.isArray(list) || list.length === 0 || list.length > LIMITS.eventsPerBatch)
     errors.push({ field: 'events', reason: `must be a list of 1 to ${LIMITS.eventsPerBatch} events` });
-  const events: CheckedEvent[] = [];
-  if (Array.isArray(list))
-    list.slice(0, LIMITS.eventsPerBatch).forEach((ev, i) => {
-      const checked = checkEvent(ev, `events[${i}].`);
-      errors.push(...checked.errors);
-      events.push(checked.values);
-    });
   if (errors.length) throw invalidFields(errors);
+  const events = (list as unknown[]).map((ev, i) => {
+    const checked = checkEvent(ev, `events[${i}].`);
+    return checked.errors.length ? { ...checked.values, errors: checked.errors } : checked.values;
+  });
   return { key: body.key ?? queryKey, visit: body.visit === 1 || body.visit === true, events, batch: true };
 }
 
@@ -45,56 +44,85 @@ export function checkQuery(query: unknown): CollectInput {
   const q = isPlainObject(query) ? query : {};
   const { key, visit, ...event } = q;
   const checked = checkEvent(event);
-  if (checked.errors.length) throw invalidFields(checked.errors);
-  return { key, visit: visit === '1', events: [checked.values], batch: false };
+  return { key, visit: visit === '1', events: [checked.errors.length ? { ...checked.values, errors: checked.errors } : checked.values], batch: false };
 }
 
-/** Browser-sent get-mode events need the site's get_mode setting on (seed 000). */
-export function refuseWithoutGetMode(site: IngestSite, input: CollectInput) {
-  if (site.settings.get_mode) return;
-  const refused = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => GET_MODE_EVENTS.includes(ev.type));
-  if (!refused.length) return;
-  throw problem(
-    403,
-    'get_mode_off',
-    'This site takes accounts, orders and opt-ins from the browser only in GET mode: turn get_mode on in the tracker settings, or send them from your server with /api/updateOrder and /api/updateCustomer.',
-    refused.map(({ ev, i }) => ({ field: `${at(input, i)}type`, reason: `${ev.type} events need get_mode on` })),
-  );
+const GET_MODE_OFF =
+  'This site takes accounts, orders and opt-ins from the browser only in GET mode: turn get_mode on in the tracker settings, or send them from your server with /api/updateOrder and /api/updateCustomer.';
+
+/** Refuses, event by event, what this site does not take: get-mode events with get_mode off, undeclared custom fields. */
+function refuseForSite(site: IngestSite, input: CollectInput) {
+  input.events.forEach((ev, i) => {
+    if (ev.errors) return;
+    if (!site.settings.get_mode && GET_MODE_EVENTS.includes(ev.type))
+      ev.errors = [{ field: `${at(input, i)}type`, reason: `${ev.type} events need get_mode on` }];
+    else if (ev.profile) {
+      const undeclared = undeclaredCustomFields(ev.profile, site.settings, `${at(input, i)}data`);
+      if (undeclared.length) ev.errors = undeclared;
+    }
+  });
 }
 
 /**
  * Every write of a request in one batch: each event row (a duplicate id is dropped), then, for
  * account/order/optin, the upserts, guarded so that they run only when this request wrote the
- * event row: a retried event changes nothing.
+ * event row: a retried event changes nothing. `eventAt[i]` is the statement of event i.
  */
-export function collectStatements(site: IngestSite, input: CollectInput, now: number, requestId: number): Stmt[] {
+export function collectStatements(site: IngestSite, events: CheckedEvent[], now: number, requestId: number) {
   const stmts: Stmt[] = [];
-  const fieldErrors: FieldError[] = [];
-  input.events.forEach((ev, i) => {
+  const eventAt: number[] = [];
+  for (const ev of events) {
+    eventAt.push(stmts.length);
     stmts.push({
       sql: `INSERT INTO events (site_id, event_id, type, sbt, data, client_ts, received_at, request_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id, event_id) DO NOTHING`,
       params: [site.id, ev.id, ev.type, ev.sbt, JSON.stringify(ev.data), ev.ts, now, requestId],
     });
-    if (!ev.profile) return;
+    if (!ev.profile) continue;
     const guard: Guard = { sql: 'EXISTS (SELECT 1 FROM events WHERE site_id = ? AND event_id = ? AND request_id = ?)', params: [site.id, ev.id, requestId] };
     // The browser knows its visitor: the profile remembers this sbt, joining its events.
     const profile = { customer_cookie: ev.sbt, ...ev.profile };
-    fieldErrors.push(...undeclaredCustomFields(profile, site.settings, `${at(input, i)}data`));
     if (ev.type === 'order') stmts.push(...orderStatements(site, { profile, order: ev.order } as Required<UpdateInput>, 'tracker', now, guard).stmts);
     else if (profile.customer_email !== undefined || profile.external_id !== undefined)
       stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, guard));
     else stmts.push(updateProfileByCookie(site.id, ev.sbt, profile, site.settings, now, guard));
-  });
-  if (fieldErrors.length) throw invalidFields(fieldErrors);
-  return stmts;
+  }
+  return { stmts, eventAt };
 }
 
-export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()) {
-  refuseWithoutGetMode(site, input);
-  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
-  const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
-  await runBatch(db, collectStatements(site, input, now, requestId));
+export interface CollectResult {
+  /** The answer's problem when events were refused (403 when all for get_mode, else 400). */
+  refused: Problem | null;
+  /** Events dropped because their id was already taken (a retry). */
+  duplicates: FieldError[];
+}
+
+export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()): Promise<CollectResult> {
+  refuseForSite(site, input);
+  const taken = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
+  const duplicates: FieldError[] = [];
+  if (taken.length) {
+    const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+    const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
+    const { stmts, eventAt } = collectStatements(site, taken.map(({ ev }) => ev), now, requestId);
+    const results = await runBatch(db, stmts);
+    taken.forEach(({ ev, i }, n) => {
+      if (results[eventAt[n]].meta.changes === 0) duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
+    });
+  }
+  const errors = input.events.flatMap((ev) => ev.errors ?? []);
+  if (!errors.length) return { refused: null, duplicates };
+  const getModeOnly = errors.every((e) => e.reason.endsWith('need get_mode on'));
+  const count = input.events.filter((ev) => ev.errors).length;
+  const message = getModeOnly
+    ? GET_MODE_OFF
+    : input.batch
+      ? `${count} of ${input.events.length} events were refused${taken.length ? `; the other ${taken.length} were taken` : ''}: see fields.`
+      : invalidFields(errors).problem.message;
+  return {
+    refused: { status: getModeOnly ? 403 : 400, code: getModeOnly ? 'get_mode_off' : 'invalid_fields', message, fields: errors },
+    duplicates,
+  };
 }
 
 /**

@@ -13,4 +13,8 @@ export interface Site {
   settings: Settings;
 }
 
-export type AppEnv = { Bindings: Env; Variables: { site: Site } };
+export type AppEnv = {
+  Bindings: Env;
+  /** site: whose keys opened the request; sent: the body as read, for the rejected-requests log. */
+  Variables: { site: Site; sent: string };
+};

@@ -1,8 +1,10 @@
 // The shopbeacon Worker.
 import { Hono } from 'hono';
+import { executionCtx } from './context';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv } from './env';
 import { ProblemError, problemResponse } from './problem';
+import { recordRejection } from './rejections';
 import { api } from './routes/api';
 import { collectRoutes } from './routes/collect';
 import { sdkRoutes } from './routes/sdk';
@@ -10,7 +12,7 @@ import { sdkRoutes } from './routes/sdk';
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.get('/', (c) =>
-    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/settings'], tracker: ['/collect'] }),
+    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings'], tracker: ['/collect'] }),
   );
   app.route('/api', api);
   app.route('/', collectRoutes);
@@ -19,7 +21,11 @@ export function createApp() {
     problemResponse({ status: 404, code: 'not_found', message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` }),
   );
   app.onError((err, c) => {
-    if (err instanceof ProblemError) return problemResponse(err.problem);
+    if (err instanceof ProblemError) {
+      const site = c.get('site');
+      if (site) recordRejection(executionCtx(c), c.env.DB, site.id, { method: c.req.method, route: c.req.path, problem: err.problem, sent: c.get('sent') ?? '' });
+      return problemResponse(err.problem);
+    }
     if (err instanceof HTTPException) return err.getResponse();
     console.error(`${c.req.method} ${c.req.path}:`, err);
     return Response.json({ ok: false, error: { code: 'internal', message: 'Internal error; it has been logged.', fields: [] } }, { status: 500 });

@@ -59,15 +59,17 @@ describe('POST /collect', () => {
     expect(await events(site)).toHaveLength(2);
   });
 
-  it('refuses a batch with a bad event, naming the field, and writes none of it', async () => {
+  it('refuses the bad events of a batch, naming their fields, and takes the others', async () => {
     const site = await newSite();
     const res = await beacon({ key: site.publicKey, events: [event('page', { url: 'https://shop.example/' }), event('product', { product_id: 'P', unit_price: 'cheap' }), event('cart', { currency: 'euros' })] });
     expect(res.status).toBe(400);
-    expect((await json(res)).error.fields).toEqual([
+    const { error } = await json(res);
+    expect(error.message).toBe('2 of 3 events were refused; the other 1 were taken: see fields.');
+    expect(error.fields).toEqual([
       { field: 'events[1].data[unit_price]', reason: 'must be a decimal number ≥ 0 with a dot, like 158.31' },
       { field: 'events[2].data[currency]', reason: 'must be an ISO 4217 currency code, like EUR' },
     ]);
-    expect(await events(site)).toEqual([]);
+    expect((await events(site)).map((e) => e.type)).toEqual(['page']);
   });
 
   it('answers 4xx with a JSON error to every malformed request', async () => {
@@ -112,7 +114,7 @@ describe('POST /collect', () => {
 });
 
 describe('accounts, orders and opt-ins from the browser (GET mode setting)', () => {
-  it('refuses them with 403 while get_mode is off, and writes nothing of the batch', async () => {
+  it('refuses them with 403 while get_mode is off; the page view beside them is taken', async () => {
     const site = await newSite();
     const res = await beacon({ key: site.publicKey, events: [event('page', {}), order('W-1'), event('optin', { customer_email: 'a@b.test', customer_isoptin: 1 })] });
     expect(res.status).toBe(403);
@@ -122,8 +124,11 @@ describe('accounts, orders and opt-ins from the browser (GET mode setting)', () 
       { field: 'events[1].type', reason: 'order events need get_mode on' },
       { field: 'events[2].type', reason: 'optin events need get_mode on' },
     ]);
-    expect(await events(site)).toEqual([]);
+    expect((await events(site)).map((e) => e.type)).toEqual(['page']);
     expect(await orders(site)).toEqual([]);
+    const pixel = await SELF.fetch(`https://tracker.test/collect?${phpQuery({ key: site.publicKey, ...order('W-2'), data: order('W-2').data })}`);
+    expect(pixel.status).toBe(403);
+    expect((await json(pixel)).error.fields).toEqual([{ field: 'type', reason: 'order events need get_mode on' }]);
   });
 
   it('with get_mode on, an order goes through the same upsert as /api/updateOrder, joined to the visitor', async () => {

@@ -64,7 +64,7 @@ describe('POST /api/updateCustomer', () => {
     const site = await newSite();
     const res = await post(site, '/api/updateCustomer', { data: { customer_name: 'Doe' } });
     expect((await json(res)).error.fields).toEqual([
-      { field: 'data[customer_email]', reason: 'customer_email or external_id is required to identify the profile' },
+      { field: 'data[customer_email]', reason: 'customer_email or external_id is required' },
     ]);
   });
 

@@ -146,6 +146,12 @@ describe('POST /api/updateOrder', () => {
     ]);
   });
 
+  it('rounds JSON amounts carrying binary noise (0.1 + 0.2) to 8 decimals', async () => {
+    const site = await newSite();
+    const res = await post(site, '/api/updateOrder', minimalOrder('R-1', { order_amount: 0.1 + 0.2 }), 'json');
+    expect((await json(res)).order.order_amount).toBe(0.3);
+  });
+
   it('names every missing required field', async () => {
     const site = await newSite();
     const res = await post(site, '/api/updateOrder', { data: { customer_name: 'Doe' } });
@@ -188,6 +194,7 @@ describe('POST /api/updateOrder', () => {
     ['order_amount', 'abc', 'must be a decimal number ≥ 0 with a dot, like 158.31'],
     ['order_amount', '-1', 'must be a decimal number ≥ 0 with a dot, like 158.31'],
     ['order_amount', '12,50', 'must be a decimal number ≥ 0 with a dot, like 158.31'],
+    ['order_amount', '0.123456789', 'must be a decimal number ≥ 0 with a dot, like 158.31'],
     ['order_crea_dt', '2014-02-30 10:00:00', 'must be a UTC date and time, Y-m-d H:i:s, like 2014-06-21 14:31:08'],
     ['order_crea_dt', '2014-06-21T14:31:08Z', 'must be a UTC date and time, Y-m-d H:i:s, like 2014-06-21 14:31:08'],
     ['order_crea_dt', '2014-06-21 24:00:00', 'must be a UTC date and time, Y-m-d H:i:s, like 2014-06-21 14:31:08'],

@@ -8,6 +8,7 @@ import type { AppEnv } from '../env';
 import { updateCustomer, updateOrder } from '../ingest';
 import { recentEvents } from '../events';
 import { recentOrders } from '../orders';
+import { recentRejections } from '../rejections';
 import { invalidFields } from '../problem';
 import { checkSettingsPatch, withDefaults } from '../settings';
 import { forgetSite } from '../site-cache';
@@ -36,6 +37,8 @@ api.get('/orders/recent', async (c) => {
 });
 
 api.get('/events/recent', async (c) => c.json({ events: await recentEvents(c.env.DB, c.get('site').id) }));
+
+api.get('/rejections/recent', async (c) => c.json({ rejections: await recentRejections(c.env.DB, c.get('site').id) }));
 
 api.get('/settings', (c) => c.json({ settings: c.get('site').settings }));
 

@@ -7,7 +7,9 @@ import { limitBody, parseForm } from '../body';
 import { checkBatch, checkQuery, collect, type CollectInput, cookieDomain } from '../collect';
 import type { AppEnv } from '../env';
 import { PRIVATE_KEY } from '../keys';
-import { ProblemError, problemResponse } from '../problem';
+import { executionCtx } from '../context';
+import { type Problem, ProblemError, problemResponse } from '../problem';
+import { recordRejection, type Rejection } from '../rejections';
 
 export const collectRoutes = new Hono<AppEnv>();
 
@@ -26,11 +28,11 @@ function pageOrigin(c: Context): string | null {
   }
 }
 
+const corsHeaders = (origin: string | null): Record<string, string> =>
+  origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : {};
+
 function allowCors(c: Context, origin: string | null) {
-  if (!origin) return;
-  c.header('Access-Control-Allow-Origin', origin);
-  c.header('Access-Control-Allow-Credentials', 'true');
-  c.header('Vary', 'Origin', { append: true });
+  for (const [name, value] of Object.entries(corsHeaders(origin))) c.header(name, value, { append: name === 'Vary' });
 }
 
 const refuse = (status: 400 | 401 | 403, code: string, message: string, field: string, reason: string) =>
@@ -38,6 +40,10 @@ const refuse = (status: 400 | 401 | 403, code: string, message: string, field: s
 
 async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, answer: () => Response) {
   const origin = pageOrigin(c);
+  let siteId: number | undefined;
+  const log = (problem: Rejection['problem']) =>
+    siteId !== undefined &&
+    recordRejection(executionCtx(c), c.env.DB, siteId, { method: c.req.method, route: c.req.path, problem, sent: c.req.method === 'GET' ? new URL(c.req.url).search.slice(1) : (c.get('sent') ?? '') });
   try {
     const input = await read();
     const key = typeof input.key === 'string' ? input.key : '';
@@ -45,11 +51,17 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
       throw refuse(400, 'private_key_in_browser', 'This is a private key: it must never leave your server. Rotate it now (npm run site -- rotate --public-key …) and put the public key (pk_…) in the snippet.', 'key', 'is a private key');
     const site = await siteByPublicKey(c.env.DB, key);
     if (!site) throw refuse(401, 'unknown_public_key', 'No site has this public key: copy it from your tracker settings.', 'key', 'is not the public key of a site');
+    siteId = site.id;
     const allowed = site.settings.allowed_origins;
     if (allowed.length && origin && !allowed.includes(origin))
       throw refuse(403, 'origin_not_allowed', `${origin} is not in this site's allowed_origins.`, 'origin', `must be one of: ${allowed.join(', ')}`);
-    await collect(c.env.DB, site, input);
+    const { refused, duplicates } = await collect(c.env.DB, site, input);
     allowCors(c, origin);
+    if (duplicates.length) log({ status: 204, code: 'duplicate_dropped', message: `${duplicates.length} event(s) already received were dropped (a retry).`, fields: duplicates });
+    if (refused) {
+      log(refused);
+      return problemResponse(refused, corsHeaders(origin));
+    }
     const domain = input.visit && origin ? cookieDomain(new URL(origin).hostname, new URL(c.req.url).hostname) : null;
     if (domain !== null) {
       // Safari caps cookies written by script at 7 days; one set by the shop's own site lives on.
@@ -64,9 +76,9 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
     return answer();
   } catch (e) {
     if (!(e instanceof ProblemError)) throw e;
+    log(e.problem);
     // Errors about the request itself are readable by the page that sent it.
-    const headers: Record<string, string> = origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : {};
-    return problemResponse(e.problem, headers);
+    return problemResponse(e.problem, corsHeaders(origin));
   }
 }
 
@@ -78,6 +90,7 @@ collectRoutes.post('/collect', limitBody(), (c) =>
     c,
     async () => {
       const text = new TextDecoder().decode(await c.req.arrayBuffer());
+      c.set('sent', text);
       let body: unknown;
       try {
         body = JSON.parse(text);
