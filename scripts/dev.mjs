@@ -1,9 +1,17 @@
 #!/usr/bin/env node
 // npm run dev: apply the D1 migrations to the local database, then serve the Worker on
 // http://127.0.0.1:${PORT:-8787}. Extra arguments go to `wrangler dev`.
-import { persistArgs, wranglerSpawn, wranglerSync } from './wrangler.mjs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { persistArgs, root, wranglerSpawn, wranglerSync } from './wrangler.mjs';
 
 const port = process.env.PORT || '8787';
+// The Worker serves the built SDK (/sdk.js): build it once if it is not there (npm run build rebuilds).
+if (!existsSync(join(root, 'packages/sdk/dist/sdk.js'))) {
+  const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 wranglerSync(['d1', 'migrations', 'apply', 'shopbeacon', '--local', ...persistArgs()]);
 const dev = wranglerSpawn(['dev', '--ip', '127.0.0.1', '--port', port, ...persistArgs(), ...process.argv.slice(2)]);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => dev.kill(signal));
