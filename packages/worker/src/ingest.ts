@@ -56,6 +56,7 @@ export function orderStatements(site: IngestSite, input: Required<UpdateInput>, 
   const { profile } = input;
   const order = input.order as OrderInput;
   const stmts = upsertProfile(site.id, profile, site.settings, source, now, guard);
+  const profileAt = stmts.length - 1;
   const orderAt = stmts.length;
   stmts.push(upsertOrder(site.id, profileIdSql(site.id, profile), order, source, now, guard));
   const onOrder = site.settings.gdpr.on_order;
@@ -67,8 +68,10 @@ export function orderStatements(site: IngestSite, input: Required<UpdateInput>, 
             WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when.sql}`,
       params: [change.patch, site.id, order.order_idorder, ...change.when.params],
     });
+    // The profile as it ends up: read after that last change.
+    stmts.push(selectProfile(site.id, profile));
   }
-  return { stmts, orderAt };
+  return { stmts, orderAt, profileAt: onOrder ? stmts.length - 1 : profileAt };
 }
 
 export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson> };
@@ -77,11 +80,10 @@ export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson
 export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {
   const undeclared = undeclaredCustomFields(input.profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
-  const { stmts, orderAt } = orderStatements(site, input, source, now);
-  stmts.push(selectProfile(site.id, input.profile));
+  const { stmts, orderAt, profileAt } = orderStatements(site, input, source, now);
   const results = await runBatch(db, stmts);
   const orderRow = results[orderAt].results[0] as OrderRow;
-  const profileRow = results[results.length - 1].results[0] as ProfileRow;
+  const profileRow = results[profileAt].results[0] as ProfileRow;
   return {
     created: orderRow.version === 1,
     order: orderJson(orderRow, profileRow, site.settings),
@@ -93,8 +95,7 @@ export async function updateOrder(db: D1Database, site: IngestSite, input: Requi
 export async function updateCustomer(db: D1Database, site: IngestSite, profile: Profile, source: Source, now = Date.now()) {
   const undeclared = undeclaredCustomFields(profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
-  const stmts = [...upsertProfile(site.id, profile, site.settings, source, now), selectProfile(site.id, profile)];
-  const results = await runBatch(db, stmts);
+  const results = await runBatch(db, upsertProfile(site.id, profile, site.settings, source, now));
   const row = results[results.length - 1].results[0] as ProfileRow;
   return { created: row.version === 1, profile: profileJson(row) };
 }

@@ -173,7 +173,8 @@ export function upsertProfile(siteId: number, p: Profile, settings: Settings, so
   const insertValues = cols.map((c) => (c === 'custom_fields' ? "json_patch('{}', ?)" : '?')).join(', ');
   stmts.push({
     sql: `INSERT INTO profiles (${cols.join(', ')}) ${guardedValues(insertValues, guard)}
-          ON CONFLICT (site_id, ${byExternalId ? 'external_id' : 'email'}) DO UPDATE SET ${sets.join(', ')}`,
+          ON CONFLICT (site_id, ${byExternalId ? 'external_id' : 'email'}) DO UPDATE SET ${sets.join(', ')}
+          RETURNING *`,
     params: [...values, ...(guard?.params ?? []), ...setParams],
   });
   return stmts;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { updateOrder } from '../src/ingest';
 import { RECENT_ORDERS_SQL } from '../src/orders';
 import { withDefaults } from '../src/settings';
-import { get, newSite, type TestSite } from './helpers';
+import { get, newSite, post, seedOrder, type TestSite } from './helpers';
 
 type Json = Record<string, any>;
 
@@ -47,6 +47,17 @@ describe('GET /api/orders/recent', () => {
     expect(times).toEqual([...times].sort((a, b) => b - a));
   });
 
+  it('lists each order exactly as the updateOrder answer shows it', async () => {
+    const site = await newSite();
+    const res = await post(site, '/api/updateOrder', seedOrder());
+    const { order } = (await res.json()) as { order: Json };
+    await placeOrder(site, 'N-1', Date.UTC(2020, 0, 1, 0, 0, 0, 7), { order_amount: '0.1', customer_email: 'x@y.test' });
+    const { orders } = (await (await get(site, '/api/orders/recent')).json()) as { orders: Json[] };
+    expect(orders[0]).toStrictEqual(order);
+    expect(orders[1]).toMatchObject({ order_idorder: 'N-1', order_amount: 0.1, received_at: '2020-01-01T00:00:00.007Z', order_start_service: null, order_tags: [] });
+    expect(Object.keys(orders[1])).toEqual(Object.keys(order));
+  });
+
   it('orders ties on the same millisecond by arrival', async () => {
     const site = await newSite();
     const now = Date.UTC(2026, 5, 1);
@@ -56,7 +67,7 @@ describe('GET /api/orders/recent', () => {
   });
 
   it('is served by the orders_site_recent index, with no sort step', async () => {
-    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).bind(1).all<{ detail: string }>();
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).bind(1, 20).all<{ detail: string }>();
     const details = plan.results.map((r: { detail: string }) => r.detail);
     expect(details.join('\n')).not.toMatch(/TEMP B-TREE/);
     expect(details).toContain('SEARCH o USING INDEX orders_site_recent (site_id=?)');
