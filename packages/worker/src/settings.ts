@@ -2,6 +2,8 @@
 // validates an order, the GDPR bases applied on ingest, custom fields, allowed origins.
 // Stored as one JSON column on the site; every read goes through withDefaults.
 import { type FieldError, isPlainObject } from '@shopbeacon/protocol';
+import { invalidFields } from './problem';
+import { forgetSite } from './site-cache';
 
 export type GdprTarget = { to: 'legal_basis' | 'consent'; id: string };
 
@@ -146,8 +148,19 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
   return { patch, errors };
 }
 
-export const applyPatch = (s: Settings, patch: Patch): Settings => ({
-  ...s,
-  ...patch,
-  gdpr: { ...s.gdpr, ...(patch.gdpr ?? {}) },
-});
+/**
+ * Applies a partial update (PUT /api/settings, the dashboard's forms) and returns every setting.
+ * Throws a 400 ProblemError naming each bad field; nothing is written then.
+ */
+export async function updateSettings(db: D1Database, site: { id: number; publicKey: string }, body: unknown): Promise<Settings> {
+  const { patch, errors } = checkSettingsPatch(body);
+  if (errors.length) throw invalidFields(errors);
+  // JSON merge patch in SQL (RFC 7396: objects merge, lists are replaced, null resets to the
+  // default), so two isolates updating different settings never undo each other.
+  const row = await db
+    .prepare('UPDATE sites SET settings = json_patch(settings, ?1) WHERE id = ?2 RETURNING settings')
+    .bind(JSON.stringify(patch), site.id)
+    .first<{ settings: string }>();
+  forgetSite(site.publicKey);
+  return withDefaults(JSON.parse(row!.settings));
+}

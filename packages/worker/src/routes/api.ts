@@ -10,8 +10,7 @@ import { recentEvents } from '../events';
 import { recentOrdersJson } from '../orders';
 import { recentRejections } from '../rejections';
 import { invalidFields } from '../problem';
-import { checkSettingsPatch, withDefaults } from '../settings';
-import { forgetSite } from '../site-cache';
+import { updateSettings } from '../settings';
 
 export const api = new Hono<AppEnv>();
 
@@ -43,17 +42,4 @@ api.get('/rejections/recent', async (c) => c.json({ rejections: await recentReje
 
 api.get('/settings', (c) => c.json({ settings: c.get('site').settings }));
 
-api.put('/settings', limitBody(), async (c) => {
-  const site = c.get('site');
-  const body = await readBody(c);
-  const { patch, errors } = checkSettingsPatch(body);
-  if (errors.length) throw invalidFields(errors);
-  // JSON merge patch in SQL (RFC 7396: objects merge, lists are replaced, null resets to the
-  // default), so two isolates updating different settings never undo each other.
-  const row = await c.env.DB.prepare('UPDATE sites SET settings = json_patch(settings, ?1) WHERE id = ?2 RETURNING settings')
-    .bind(JSON.stringify(patch), site.id)
-    .first<{ settings: string }>();
-  forgetSite(site.publicKey);
-  const settings = withDefaults(JSON.parse(row!.settings));
-  return c.json({ settings });
-});
+api.put('/settings', limitBody(), async (c) => c.json({ settings: await updateSettings(c.env.DB, c.get('site'), await readBody(c)) }));
