@@ -1,8 +1,10 @@
-// npm run bench (tsx bench/run.ts): the ingest benchmark. A measurement, not a test: it fails
+// npm run bench (tsx bench/run.ts): the SDK's size and the ingest benchmark. A measurement, not a test: it fails
 // (exit 1) only when a route answers anything but 2xx, or the server cannot be run. A window
 // during which wrangler reloaded (someone saved a file under packages/) is measured once more.
 //
 // One run prints every figure:
+//   SDK: the script-tag build (/sdk.js) rebuilt, in bytes raw, gzip and brotli (quality 11),
+//      beside its budget (2,500), its goal (2,000) and Plausible's tracker (2,355).
 //   0. In-process: the Worker's own code for one /api/updateOrder (form parse, validation, SQL
 //      building, response JSON) against a better-sqlite3 stand-in for D1, so the JS time and
 //      the SQLite time of the exact batch the Worker sends are known apart.
@@ -28,6 +30,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
@@ -855,6 +858,20 @@ function gitCommit() {
   }
 }
 
+/** The script-tag SDK as the Worker serves it (/sdk.js), freshly built: raw, gzip -9, brotli q11. */
+function sdkSizes() {
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: root, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
+  const code = readFileSync(join(root, 'packages/sdk/dist/sdk.js'));
+  const brotli = brotliCompressSync(code, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  return { raw: code.length, gzip: gzipSync(code, { level: 9 }).length, brotli, budget: SDK_BUDGET, goal: SDK_GOAL, plausible: PLAUSIBLE_BROTLI };
+}
+
+// The size test's limit, the issue's goal, and Plausible's page-view-only tracker (brotli).
+const SDK_BUDGET = 2500;
+const SDK_GOAL = 2000;
+const PLAUSIBLE_BROTLI = 2355;
+
 async function main() {
   const machine = {
     node: process.version,
@@ -871,6 +888,9 @@ async function main() {
   console.log(`code:     ${commit}`);
   console.log(`date:     ${new Date().toISOString()}`);
   console.log('note:     autocannon, wrangler and both workerd processes share these CPUs: compare ratios, not absolutes, across machines.\n');
+
+  const sdk = sdkSizes();
+  console.log(`SDK /sdk.js: ${sdk.raw} B raw, ${sdk.gzip} B gzip, ${sdk.brotli} B brotli = ${round(sdk.brotli / SDK_BUDGET, 2)}× the ${SDK_BUDGET} B budget, ${round(sdk.brotli / SDK_GOAL, 2)}× the ${SDK_GOAL} B goal, ${round(sdk.brotli / PLAUSIBLE_BROTLI, 2)}× Plausible's page-view-only tracker (${PLAUSIBLE_BROTLI} B)\n`);
 
   tmp = mkdtempSync(join(os.tmpdir(), 'shopbeacon-bench-'));
   state = join(tmp, 'state');
@@ -1050,6 +1070,7 @@ async function main() {
       commit,
       machine,
       totalSeconds,
+      sdk,
       ingest: { params: { ...INGEST, customers: CUSTOMERS, bodyBytes: Buffer.byteLength(sample), ordersSent }, ...ingest, ratios, goal: GOAL.updateOrderVsInsert },
       inProcess,
       recent: {
