@@ -22,9 +22,10 @@ const usage = `usage:
   npm run site -- create --name NAME [--json] [--remote]
   npm run site -- rotate --public-key PK [--json] [--remote]`;
 
-function fail(message: string): never {
-  console.error(`${message}\n${usage}`);
-  process.exit(2);
+/** A usage mistake exits 2 with the usage; a refusal (no such site) exits 1. */
+function fail(message: string, code: 1 | 2 = 2): never {
+  console.error(code === 2 ? `${message}\n${usage}` : message);
+  process.exit(code);
 }
 
 const { positionals, values } = (() => {
@@ -73,7 +74,7 @@ if (command === 'create') {
   if (!publicKey || !PUBLIC_KEY.test(publicKey)) fail('rotate: --public-key must be a public key, pk_ and 22 characters');
   const keys = await issueKeys(publicKey);
   const [row] = execute(inlineParams(ROTATE_KEY, rotateKeyParams(keys, now)));
-  if (!row) fail(`rotate: no site has the public key ${publicKey}`);
+  if (!row) fail(`rotate: no site has the public key ${publicKey}`, 1);
   report(`New private key issued; the old one is refused within ${CACHE_TTL_MS / 1000} s by every running Worker`, {
     siteId: Number(row.id),
     publicKey,

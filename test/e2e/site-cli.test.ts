@@ -71,18 +71,19 @@ describe('npm run site', () => {
     expect(await refusedAfter(site.publicKey, site.privateKey, rotatedAt)).toBeLessThanOrEqual(REFUSED_WITHIN_MS);
   });
 
-  it('create without --name exits non-zero with a usage message', () => {
+  it('create without --name exits 2 (a usage mistake) with the usage', () => {
     const r = runSite(['create', '--json'], inject('stateDir'));
-    expect(r.status, r.stdout + r.stderr).not.toBe(0);
+    expect(r.status, r.stdout + r.stderr).toBe(2);
     expect(r.stderr).toContain('a site needs a name');
     expect(r.stderr).toContain('usage:');
     expect(r.stdout).not.toContain('{');
   });
 
-  it('rotate with an unknown public key exits non-zero', () => {
+  it('rotate with an unknown public key exits 1 (refused), without the usage', () => {
     const unknown = `pk_${'Z'.repeat(22)}`;
     const r = runSite(['rotate', '--public-key', unknown, '--json'], inject('stateDir'));
-    expect(r.status, r.stdout + r.stderr).not.toBe(0);
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).not.toContain('usage:');
     expect(r.stderr).toContain(`no site has the public key ${unknown}`);
     expect(r.stdout).not.toContain('{');
   });
