@@ -4,6 +4,6 @@ import { defineConfig } from 'vitest/config';
 // end-to-end tests that drive `npm run dev` from Node.
 export default defineConfig({
   test: {
-    projects: ['packages/worker/vitest.config.mts', 'test/e2e/vitest.config.mts'],
+    projects: ['packages/sdk/vitest.config.mts', 'packages/worker/vitest.config.mts', 'test/e2e/vitest.config.mts'],
   },
 });

@@ -1,0 +1,38 @@
+// The sbt visitor cookie. Set from the page (first party) on the widest domain the browser
+// accepts, so www.shop.example and checkout.shop.example share one visitor.
+import Cookies from 'js-cookie';
+import { randomId } from './id';
+
+/** sbt if already set (by us on an earlier page, or by the Worker) and of the "cookie" kind. */
+export const readSbt = () => {
+  const sbt = Cookies.get('sbt');
+  return sbt && /^[\w.-]{8,128}$/.test(sbt) ? sbt : undefined;
+};
+
+/**
+ * The widest domain that takes a cookie: for a.b.shop.co.uk the browser refuses co.uk (a
+ * public suffix) and accepts shop.co.uk. Browsers carry the public suffix list; asking them
+ * with a probe cookie costs a few cookie writes, where the list would cost ~50 KB. A single
+ * label (com, localhost) never takes one: undefined then, a host-only cookie.
+ */
+export function widestDomain(host: string): string | undefined {
+  const probe = randomId(); // random, so a probe left over from another page cannot answer for us
+  const labels = host.split('.');
+  for (let i = labels.length - 2; i >= 0; i--) {
+    const domain = labels.slice(i).join('.');
+    Cookies.set('sbt_probe', probe, { domain });
+    if (Cookies.get('sbt_probe') == probe) {
+      Cookies.remove('sbt_probe', { domain });
+      return domain;
+    }
+  }
+}
+
+/**
+ * (Re)writes sbt for 395 days: under Chrome's 400-day cap, and written again on every page so
+ * an active visitor keeps it. A host-only sbt goes first: it would shadow ours when read.
+ */
+export const writeSbt = (id: string) => {
+  Cookies.remove('sbt');
+  Cookies.set('sbt', id, { domain: widestDomain(location.hostname), expires: 395, sameSite: 'lax', secure: location.protocol == 'https:' });
+};

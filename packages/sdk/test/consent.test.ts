@@ -1,0 +1,117 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTracker } from '../src/index';
+import { freshKey, openPage, order, settle } from './helpers';
+
+const tracker = (options: Partial<Parameters<typeof createTracker>[0]> = {}) =>
+  createTracker({ key: freshKey(), endpoint: 'https://track.shop.example', autoPage: false, ...options });
+const types = async (page: ReturnType<typeof openPage>) => (await page.batches()).map((b) => b.events.map((e) => e.type));
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe("consent: 'required'", () => {
+  it('sets no cookie, stores nothing and sends nothing until consent is known', async () => {
+    const page = openPage();
+    const t = tracker({ consent: 'required' });
+    expect(t.page()).toBe(true);
+    expect(t.order(order)).toBe(true);
+    t.flush();
+    dispatchEvent(new Event('pagehide'));
+    await settle(10_000);
+    expect(page.sent).toEqual([]);
+    expect(document.cookie).toBe('');
+    expect(localStorage.length).toBe(0);
+
+    t.consent({ analytics: true, functional: true, targeting: false });
+    expect(document.cookie).toMatch(/^sbt=[\w-]{22}$/);
+    await settle();
+    const batches = await page.batches();
+    expect(batches.map((b) => b.events.map((e) => e.type))).toEqual([['order'], ['page']]);
+    // the id used before consent is the one the cookie now holds
+    expect(batches[0].events[0].sbt).toBe(document.cookie.slice(4));
+  });
+
+  it('drops waiting events whose category is refused, with a warning; essential ones still go', async () => {
+    const page = openPage();
+    const t = tracker({ consent: 'required' });
+    t.page();
+    t.cart({ items: [{ product_id: 'P1', quantity: 1 }] });
+    t.order(order);
+    t.consent({ analytics: false, functional: true });
+    await settle();
+    expect(await types(page)).toEqual([['order'], ['cart']]);
+    expect(page.warnings).toEqual(['shopbeacon: page not sent: no analytics consent']);
+    // and later events of a refused category too
+    t.product({ product_id: 'P1' });
+    expect(page.warnings).toHaveLength(2);
+  });
+
+  it('a later "no" takes back what is still waiting to be sent', async () => {
+    const page = openPage();
+    const t = tracker();
+    t.page();
+    t.consent({ analytics: false, functional: false });
+    await settle();
+    expect(page.sent).toEqual([]);
+  });
+});
+
+describe('without required consent', () => {
+  it('sends essential, analytics and functional events', async () => {
+    const page = openPage();
+    const t = tracker();
+    t.page();
+    t.cart({ items: [{ sku: 'S', quantity: 1 }] });
+    t.optin({ customer_email: 'a@b.co', customer_isoptin: 1 });
+    await settle();
+    expect(await types(page)).toEqual([['optin'], ['page', 'cart']]);
+    expect(document.cookie).toMatch(/^sbt=/);
+  });
+});
+
+describe('Global Privacy Control and Do Not Track', () => {
+  for (const [name, nav] of [
+    ['GPC', { gpc: true }],
+    ['DNT', { dnt: '1' }],
+  ] as const) {
+    it(`${name} turns analytics off (page, product), not essential or functional`, async () => {
+      const page = openPage(undefined, nav);
+      const t = tracker();
+      t.page();
+      t.product({ product_id: 'P1' });
+      t.cart({ items: [{ sku: 'S', quantity: 1 }] });
+      t.order(order);
+      await settle();
+      expect(await types(page)).toEqual([['order'], ['cart']]);
+      expect(page.warnings).toEqual([
+        'shopbeacon: page not sent: no analytics consent',
+        'shopbeacon: product not sent: no analytics consent',
+      ]);
+    });
+
+    it(`${name} wins over a consent() that allows analytics`, async () => {
+      const page = openPage(undefined, nav);
+      const t = tracker({ consent: 'required' });
+      t.page();
+      t.consent({ analytics: true, targeting: true });
+      await settle();
+      expect(page.sent).toEqual([]);
+    });
+
+    it(`${name} is ignored when the shop turns honorGpc off`, async () => {
+      const page = openPage(undefined, nav);
+      tracker({ honorGpc: false }).page();
+      await settle();
+      expect(await types(page)).toEqual([['page']]);
+    });
+  }
+
+  it('DNT "0" or unset changes nothing', async () => {
+    const page = openPage(undefined, { dnt: '0', gpc: false });
+    tracker().page();
+    await settle();
+    expect(await types(page)).toEqual([['page']]);
+  });
+});

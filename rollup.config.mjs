@@ -1,0 +1,111 @@
+// Builds the browser SDK (packages/sdk) three ways: `npx rollup -c`
+//   dist/sdk.js      the script tag: one minified IIFE, everything bundled (the Worker serves it at /sdk.js)
+//                    and dist/manifest.json {file, hash, bytes, gzip, brotli} for cache busting
+//   dist/index.js    the npm package "shopbeacon" (ESM): js-cookie stays a dependency,
+//                    @shopbeacon/protocol (private) is bundled
+//   dist/index.d.ts  its types, with protocol's types inlined
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import nodeResolve from '@rollup/plugin-node-resolve';
+import terser from '@rollup/plugin-terser';
+import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
+import { tsImport } from 'tsx/esm/api';
+
+const sdk = (p) => `packages/sdk/${p}`;
+
+// Both packages say "sideEffects": false, but rollup does not learn it for workspace sources
+// compiled from .ts; without this, protocol's country Set (only the Worker uses it) is kept.
+const treeshake = { moduleSideEffects: (id) => !/[/\\]packages[/\\](protocol|sdk)[/\\]src[/\\]/.test(id) };
+
+const ts = () =>
+  typescript({
+    tsconfig: false,
+    include: ['packages/sdk/src/**/*.ts', 'packages/protocol/src/**/*.ts'],
+    compilerOptions: {
+      // ES2020: optional chaining and ?? stay as written (every browser with keepalive fetch has them).
+      target: 'ES2020',
+      module: 'ESNext',
+      moduleResolution: 'Bundler',
+      lib: ['ES2023', 'DOM'],
+      strict: true,
+      declaration: false,
+      sourceMap: false,
+    },
+  });
+
+/**
+ * packages/sdk/src/tables.ts (protocol's event tables as the checker reads them), evaluated now
+ * and bundled as its values: the script carries the field names and one code per field, not
+ * protocol's kind objects nor the code that turns them into codes.
+ */
+const tables = () => ({
+  name: 'tables',
+  resolveId: (id, importer) => (id == './tables' && importer?.includes(sdk('src/')) ? '\0tables' : null),
+  async load(id) {
+    if (id != '\0tables') return null;
+    const values = await tsImport(fileURLToPath(new URL(sdk('src/tables.ts'), import.meta.url)), import.meta.url);
+    return Object.entries(values)
+      .filter(([, value]) => typeof value != 'function')
+      .map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`)
+      .join('\n');
+  },
+});
+
+/** Sizes and a content hash of the script, written next to it for the Worker's cache busting. */
+const manifest = () => ({
+  name: 'manifest',
+  generateBundle(_, bundle) {
+    const code = Buffer.from(bundle['sdk.js'].code);
+    const info = {
+      file: 'sdk.js',
+      hash: createHash('sha256').update(code).digest('hex').slice(0, 8),
+      bytes: code.length,
+      gzip: gzipSync(code, { level: 9 }).length,
+      brotli: brotliCompressSync(code, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    };
+    this.emitFile({ type: 'asset', fileName: 'manifest.json', source: JSON.stringify(info, null, 2) + '\n' });
+  },
+});
+
+export default [
+  {
+    input: sdk('src/sdk.ts'),
+    treeshake,
+    plugins: [tables(), nodeResolve({ browser: true }), ts(), manifest()],
+    output: {
+      file: sdk('dist/sdk.js'),
+      format: 'iife',
+      plugins: [
+        terser({
+          ecma: 2020,
+          toplevel: true,
+          // unsafe_*: the script makes no use of what they assume away (getters with side
+          // effects, Symbol.toPrimitive, methods on modified built-ins).
+          compress: { passes: 3, unsafe: true, unsafe_arrows: true, unsafe_comps: true, unsafe_math: true, unsafe_methods: true, pure_getters: true },
+          // js-cookie's API is only called from inside the bundle: its property names are ours to shorten.
+          mangle: { properties: { regex: /^(withAttributes|withConverter|attributes|converter|read|write|set|get|remove)$/ } },
+          format: { comments: false },
+        }),
+      ],
+    },
+  },
+  {
+    input: sdk('src/index.ts'),
+    external: ['js-cookie'],
+    treeshake,
+    plugins: [tables(), nodeResolve({ browser: true }), ts()],
+    output: { file: sdk('dist/index.js'), format: 'es' },
+  },
+  {
+    input: sdk('src/index.ts'),
+    external: ['js-cookie'],
+    plugins: [
+      // The private protocol package is published inside this one: its types are inlined.
+      { name: 'protocol', resolveId: (id) => (id == '@shopbeacon/protocol' ? fileURLToPath(new URL('packages/protocol/src/index.ts', import.meta.url)) : null) },
+      dts({ compilerOptions: { types: [] } }),
+    ],
+    output: { file: sdk('dist/index.d.ts'), format: 'es' },
+  },
+];
