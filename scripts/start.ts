@@ -3,13 +3,13 @@
 // D1 (npm run dev), makes sure a demo site exists (GET mode on, the demo shop's origin allowed,
 // a few orders so the views are not empty), and serves the example shop and SPA storefront.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 // @ts-expect-error: plain .mjs helpers shared with scripts/dev.mjs
 import { persistArgs, root, wranglerSync } from './wrangler.mjs';
 import { INSERT_SITE, inlineParams, insertSiteParams, issueKeys } from '../packages/worker/src/sites';
+import { serveExamples } from './examples-server';
 
 const PORT = Number(process.env.PORT || 8787);
 const SHOP_PORT = Number(process.env.SHOP_PORT || 8788);
@@ -81,33 +81,9 @@ async function demoSite(): Promise<Demo> {
   return demo;
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.png': 'image/png' };
-
-/** The example shop and SPA, with {{TRACKER}} and {{PUBLIC_KEY}} filled in; /npm/ maps the SPA's imports. */
-function serveExamples(demo: Demo) {
-  const files: Record<string, string> = {
-    '/npm/shopbeacon/': join(root, 'packages/sdk/dist/'),
-    '/npm/js-cookie/index.mjs': join(root, 'node_modules/js-cookie/dist/js.cookie.mjs'),
-    '/': join(root, 'examples/'),
-  };
-  createServer((req, res) => {
-    const url = new URL(req.url ?? '/', SHOP);
-    let path = decodeURIComponent(url.pathname);
-    if (path === '/') return res.writeHead(302, { location: '/shop-theme/index.html' }).end();
-    if (path.startsWith('/spa-storefront/') && !extname(path)) path = '/spa-storefront/index.html';
-    const [prefix, dir] = Object.entries(files).find(([p]) => path.startsWith(p))!;
-    const file = prefix.endsWith('/') ? normalize(join(dir, path.slice(prefix.length))) : dir;
-    if (!file.startsWith(resolve(dir)) || !existsSync(file) || file.endsWith('/')) return res.writeHead(404).end('not found');
-    const type = TYPES[extname(file)] ?? 'application/octet-stream';
-    let body: Buffer | string = readFileSync(file);
-    if (/html|javascript/.test(type)) body = body.toString('utf8').replaceAll('{{TRACKER}}', TRACKER).replaceAll('{{PUBLIC_KEY}}', demo.publicKey);
-    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' }).end(body);
-  }).listen(SHOP_PORT, '127.0.0.1');
-}
-
 await waitForWorker();
 const demo = await demoSite();
-serveExamples(demo);
+await serveExamples({ tracker: TRACKER, publicKey: demo.publicKey, port: SHOP_PORT });
 console.log(`
 shopbeacon is running.
   Worker:          ${TRACKER}

@@ -2,16 +2,14 @@
 // `npm run dev`: a shop page on another origin loads /sdk.js with the pasted snippet, sends
 // every event type in both transports, and what it sent is read back from the API. Without
 // /usr/bin/chromium the tests are skipped, except in CI (CI=true) where they fail.
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, skipWithoutChromium } from './chromium';
 import { basicAuth, runSite, type SiteKeys, siteJson } from './global-setup';
 
-const CHROMIUM = '/usr/bin/chromium';
-const skip = !existsSync(CHROMIUM) && process.env.CI !== 'true';
-if (skip) console.warn('[e2e] SKIPPED browser tests: /usr/bin/chromium is missing (apt-get install chromium). With CI=true they fail instead.');
+const skip = skipWithoutChromium('the SDK browser tests');
 
 type Json = Record<string, any>;
 let browser: Browser;
@@ -87,10 +85,7 @@ const every = (transport: string, tag: string) => `
 
 describe.skipIf(skip)('the SDK in Chromium against npm run dev', () => {
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     shop = createServer((req, res) => {
       const body = pages.get(new URL(req.url ?? '/', 'http://x').pathname);
       res.writeHead(body ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' }).end(body ?? 'not found');
