@@ -814,14 +814,16 @@ async function seed(file: string) {
     .prepare('SELECT (SELECT count(*) FROM sites) AS sites, (SELECT count(*) FROM profiles) AS profiles, (SELECT count(*) FROM orders) AS orders')
     .get() as { sites: number; profiles: number; orders: number };
   const measuredOrders = (db.prepare('SELECT count(*) AS n FROM orders WHERE site_id = ?').get(measured.id) as { n: number }).n;
-  // ?1 the site, ?2 the validation threshold (20: the default "paid").
-  const plan = (db.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).all(measured.id, 20) as { detail: string }[]).map((r) => r.detail);
+  // ?1 the site, ?2 the validation threshold (20: the default "paid"); better-sqlite3 binds
+  // numbered parameters from an object.
+  const params = { 1: measured.id, 2: 20 };
+  const plan = (db.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).all(params) as { detail: string }[]).map((r) => r.detail);
   const query = db.prepare(RECENT_ORDERS_SQL);
-  for (let i = 0; i < 20; i++) query.all(measured.id, 20);
+  for (let i = 0; i < 20; i++) query.all(params);
   const times: number[] = [];
   for (let i = 0; i < 200; i++) {
     const t = performance.now();
-    query.all(measured.id, 20);
+    query.all(params);
     times.push(performance.now() - t);
   }
   db.close();
