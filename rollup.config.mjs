@@ -4,13 +4,18 @@
 //   dist/index.js    the npm package "shopbeacon" (ESM): js-cookie stays a dependency,
 //                    @shopbeacon/protocol (private) is bundled
 //   dist/index.d.ts  its types, with protocol's types inlined
+//   dist/docs.html   the README as a page, which the Worker serves at /docs (the dashboard links
+//                    its sections); not part of the npm package
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import nodeResolve from '@rollup/plugin-node-resolve';
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
 import { dts } from 'rollup-plugin-dts';
+import { Marked } from 'marked';
+import { gfmHeadingId } from 'marked-gfm-heading-id';
 import { tsImport } from 'tsx/esm/api';
 
 const sdk = (p) => `packages/sdk/${p}`;
@@ -53,6 +58,18 @@ const tables = () => ({
   },
 });
 
+/** README.md rendered once, at build time, with GitHub's heading anchors (#post-apiupdateorder). */
+const docs = () => ({
+  name: 'docs',
+  generateBundle() {
+    const body = new Marked(gfmHeadingId()).parse(readFileSync(new URL('README.md', import.meta.url), 'utf8'));
+    const style =
+      'body{font:16px/1.55 system-ui,sans-serif;max-width:52rem;margin:0 auto;padding:1rem;color:#1d1d1f}pre{overflow:auto;background:#f5f5f7;padding:.75rem}code{font-size:.9em}table{border-collapse:collapse;display:block;overflow:auto}td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top}';
+    const source = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>shopbeacon documentation</title><style>${style}</style></head><body>${body}</body></html>\n`;
+    this.emitFile({ type: 'asset', fileName: 'docs.html', source });
+  },
+});
+
 /** Sizes and a content hash of the script, written next to it for the Worker's cache busting. */
 const manifest = () => ({
   name: 'manifest',
@@ -73,7 +90,7 @@ export default [
   {
     input: sdk('src/sdk.ts'),
     treeshake,
-    plugins: [tables(), nodeResolve({ browser: true }), ts(), manifest()],
+    plugins: [tables(), nodeResolve({ browser: true }), ts(), manifest(), docs()],
     output: {
       file: sdk('dist/sdk.js'),
       format: 'iife',

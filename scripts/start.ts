@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm start: the whole product on this machine. Builds the SDK, runs the Worker with its local
 // D1 (npm run dev), makes sure a demo site exists (GET mode on, the demo shop's origin allowed,
-// a few orders so the views are not empty), and serves the example shop and SPA storefront.
+// a few orders so the dashboard is not empty), and serves the example shop and SPA storefront.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -91,6 +91,8 @@ shopbeacon is running.
   SPA storefront:  ${SHOP}/spa-storefront/          (npm import)
   Demo site keys:  public ${demo.publicKey}
                    private ${demo.privateKey}   (kept in .wrangler/demo-site.json for the next start)
+  Dashboard:       ${TRACKER}/dashboard?public_key=${demo.publicKey}   (log in with the private key above)
+  Docs:            ${TRACKER}/docs
   See it arrive:   curl -u ${demo.publicKey}:${demo.privateKey} ${TRACKER}/api/orders/recent
                    curl -u ${demo.publicKey}:${demo.privateKey} ${TRACKER}/api/events/recent
 `);

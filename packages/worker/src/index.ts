@@ -7,16 +7,20 @@ import { ProblemError, problemResponse } from './problem';
 import { recordRejection } from './rejections';
 import { api } from './routes/api';
 import { collectRoutes } from './routes/collect';
+import { docsRoutes } from './routes/docs';
 import { sdkRoutes } from './routes/sdk';
+import { dashboardRoutes } from './dashboard/app';
 
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.get('/', (c) =>
-    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings'], tracker: ['/collect'] }),
+    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings'], tracker: ['/collect', '/sdk.js'], dashboard: '/dashboard', docs: '/docs' }),
   );
   app.route('/api', api);
   app.route('/', collectRoutes);
   app.route('/', sdkRoutes);
+  app.route('/', docsRoutes);
+  app.route('/', dashboardRoutes); // /dashboard/* and /share/*
   app.notFound((c) =>
     problemResponse({ status: 404, code: 'not_found', message: `No route ${c.req.method} ${new URL(c.req.url).pathname}.` }),
   );

@@ -70,6 +70,8 @@ export interface Customer {
   email: string | null;
   external_id: string | null;
   cookie: string | null;
+  name: string | null;
+  firstname: string | null;
 }
 
 /** An order as the API shows it: the seed's field names, plus what the dashboard needs. */
@@ -91,6 +93,8 @@ export function orderJson(row: OrderRow, customer: Customer, settings: Settings)
     customer_email: customer.email,
     external_id: customer.external_id,
     customer_cookie: customer.cookie,
+    customer_name: customer.name,
+    customer_firstname: customer.firstname,
   };
 }
 
@@ -122,7 +126,9 @@ export const RECENT_ORDERS_SQL = `
       'updated_at', ${isoSql('o.updated_at')},
       'customer_email', p.email,
       'external_id', p.external_id,
-      'customer_cookie', p.cookie) AS j
+      'customer_cookie', p.cookie,
+      'customer_name', p.name,
+      'customer_firstname', p.firstname) AS j
     FROM orders o JOIN profiles p ON p.id = o.profile_id
     WHERE o.site_id = ?1
     ORDER BY o.updated_at DESC, o.id DESC

@@ -216,6 +216,8 @@ export interface ProfileRow {
   email: string | null;
   external_id: string | null;
   cookie: string | null;
+  name: string | null;
+  firstname: string | null;
   isoptin: number | null;
   isoptin_at: number | null;
   mobile_isoptin: number | null;

@@ -95,7 +95,7 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
           const field = `gdpr.${g.slice(0, 64)}`;
           if (g === 'on_order' || g === 'on_account') {
             if (gv === null || (typeof gv === 'string' && GDPR_ID.test(gv))) gdpr[g] = gv;
-            else errors.push({ field, reason: `must be null (off) or a legal basis id: ${GDPR_ID_REASON.slice(8)}` });
+            else errors.push({ field, reason: 'must be empty (off) or a legal basis id: 1 to 64 letters, digits, "-" or "_"' });
           } else if (g === 'email_optin' || g === 'sms_optin') {
             const t = checkTarget(gv, field, errors);
             if (t !== undefined) gdpr[g] = t;

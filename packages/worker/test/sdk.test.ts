@@ -27,3 +27,16 @@ describe('GET /sdk.js', () => {
     expect((await SELF.fetch('https://tracker.test/index.d.ts')).status).toBe(404);
   });
 });
+
+describe('GET /docs', () => {
+  it('serves the README as a page, with the anchors the dashboard links to, and no script', async () => {
+    const res = await SELF.fetch('https://tracker.test/docs');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await res.text();
+    const { DOC_SECTIONS } = await import('../src/dashboard/docs');
+    for (const [anchor] of DOC_SECTIONS) expect(html).toContain(`id="${anchor}"`);
+    expect(html).not.toMatch(/<script/i);
+  });
+});

@@ -1,0 +1,21 @@
+// CSRF protection of the dashboard's forms, two layers: Hono's csrf() refuses form posts whose
+// Origin (or Sec-Fetch-Site) is not this Worker's, and every form that changes something
+// carries the session's token (session.ts derives it from the session id), checked here in
+// constant time. SameSite=Strict on the session cookie is a third.
+import type { Context } from 'hono';
+import { timingSafeEqual } from 'hono/utils/buffer';
+import type { DashEnv } from './env';
+import { PageError } from './page-error';
+
+export type Form = Record<string, string | File | (string | File)[]>;
+
+/** The posted form, once its CSRF token is checked against the session's. */
+export async function readForm(c: Context<DashEnv>): Promise<Form> {
+  const form = (await c.req.parseBody({ all: true })) as Form;
+  const token = form._csrf;
+  if (typeof token !== 'string' || !(await timingSafeEqual(token, c.get('session').csrf)))
+    throw new PageError(403, 'Form out of date', 'This form is out of date or did not come from this dashboard. Go back, reload the page and try again.');
+  return form;
+}
+
+export const field = (form: Form, name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');

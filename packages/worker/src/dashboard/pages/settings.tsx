@@ -1,0 +1,159 @@
+// Seed 000's tracker settings: the keys, GET mode, the order validation status, the GDPR bases
+// and opt-in targets, custom fields, and (ours) the origins the tracker may send from.
+import { CodeBlock, CsrfInput, FieldErrors, Notice } from '../components';
+import { Layout, type Nav } from '../layout';
+import { BLANK_CUSTOM_FIELD_ROWS, type SettingsValues } from '../settings-form';
+
+type Errors = Record<string, string[]>;
+
+/** aria attributes of an input that has errors. */
+const invalid = (errors: Errors, id: string) => (errors[id] ? { 'aria-invalid': 'true', 'aria-describedby': `err-${id}` } : {});
+
+function TextInput({ id, label, value, errors, hint }: { id: string; label: string; value: string; errors: Errors; hint?: string }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      <input id={id} name={id} value={value} autocomplete="off" spellcheck={false} {...invalid(errors, id)} />
+      {hint ? <p class="hint">{hint}</p> : null}
+      <FieldErrors id={id} errors={errors[id]} />
+    </div>
+  );
+}
+
+function OptinTarget({ name, label, values, errors }: { name: 'email_optin' | 'sms_optin'; label: string; values: SettingsValues; errors: Errors }) {
+  const to = `gdpr_${name}_to`;
+  const id = `gdpr_${name}_id`;
+  const current = values[to as keyof SettingsValues] as string;
+  return (
+    <fieldset class="optin">
+      <legend>{label}</legend>
+      <div class="field">
+        <label for={to}>Goes to</label>
+        <select id={to} name={to} {...invalid(errors, to)}>
+          <option value="" selected={current === ''}>
+            Nowhere (off)
+          </option>
+          <option value="legal_basis" selected={current === 'legal_basis'}>
+            A legal basis
+          </option>
+          <option value="consent" selected={current === 'consent'}>
+            A consent
+          </option>
+        </select>
+        <FieldErrors id={to} errors={errors[to]} />
+      </div>
+      <TextInput id={id} label="Its id" value={values[id as keyof SettingsValues] as string} errors={errors} />
+    </fieldset>
+  );
+}
+
+export interface SettingsPageProps {
+  nav: Nav;
+  csrf: string;
+  publicKey: string;
+  values: SettingsValues;
+  errors?: Errors;
+  saved?: boolean;
+  /** The new private key, right after a rotation: shown this once. */
+  newPrivateKey?: string;
+}
+
+export function SettingsPage(p: SettingsPageProps) {
+  const errors = p.errors ?? {};
+  const v = p.values;
+  const rows = [...v.custom_fields, ...Array.from({ length: BLANK_CUSTOM_FIELD_ROWS }, () => ({ id: '', name: '' }))];
+  return (
+    <Layout title="Tracker settings" nav={p.nav}>
+      {p.saved ? <Notice kind="ok">Settings saved. The tracker and the API apply them within 5 seconds.</Notice> : null}
+      {Object.keys(errors).length ? <Notice kind="error">Nothing was saved: see the errors next to the fields.</Notice> : null}
+      <section class="card" id="keys">
+        <h2>API keys</h2>
+        <p>
+          Public key (in the script tag, and the user name of API calls): <code id="public-key">{p.publicKey}</code>
+        </p>
+        {p.newPrivateKey ? (
+          <Notice kind="ok">
+            <CodeBlock id="new-private-key" title="Your new private key, shown this once" code={p.newPrivateKey}>
+              <p>Copy it into your shop's server configuration now. The old key is refused from now on.</p>
+            </CodeBlock>
+          </Notice>
+        ) : (
+          <p>The private key is stored only as a hash and cannot be shown. Rotate it to get a new one.</p>
+        )}
+        <form method="post" action="/dashboard/rotate" class="rotate">
+          <CsrfInput token={p.csrf} />
+          <label class="check">
+            <input type="checkbox" name="confirm" value="yes" required /> The old private key stops working at once (update your shop's server), and
+            other dashboard sessions end.
+          </label>
+          <button type="submit" class="danger">
+            Rotate the private key
+          </button>
+        </form>
+      </section>
+
+      <form method="post" action="/dashboard/settings" class="card settings" novalidate>
+        <CsrfInput token={p.csrf} />
+        <FieldErrors id="form" errors={errors.form} />
+        <h2>GET mode</h2>
+        <div class="field">
+          <label class="check">
+            <input type="checkbox" id="get_mode" name="get_mode" checked={v.get_mode} {...invalid(errors, 'get_mode')} /> Take accounts, orders and
+            opt-ins from the browser tracker
+          </label>
+          <p class="hint">Off: only page, product and cart events come from the browser; send orders from your server (PHP example).</p>
+          <FieldErrors id="get_mode" errors={errors.get_mode} />
+        </div>
+
+        <h2>Order validation status</h2>
+        <fieldset class="field" {...invalid(errors, 'order_validation_state')}>
+          <legend>An order is validated from the state</legend>
+          <label class="check">
+            <input type="radio" name="order_validation_state" value="paid" checked={v.order_validation_state === 'paid'} /> Paid (20)
+          </label>
+          <label class="check">
+            <input type="radio" name="order_validation_state" value="registered" checked={v.order_validation_state === 'registered'} /> Registered (10)
+          </label>
+          <FieldErrors id="order_validation_state" errors={errors.order_validation_state} />
+        </fieldset>
+
+        <h2>GDPR</h2>
+        <p class="hint">The profile is put under the legal basis you name, with the status "accepted". Leave empty for none.</p>
+        <TextInput id="gdpr_on_order" label="Legal basis on a new order" value={v.gdpr_on_order} errors={errors} />
+        <TextInput id="gdpr_on_account" label="Legal basis on account creation" value={v.gdpr_on_account} errors={errors} />
+        <OptinTarget name="email_optin" label="Email opt-ins" values={v} errors={errors} />
+        <OptinTarget name="sms_optin" label="SMS opt-ins" values={v} errors={errors} />
+        <p class="hint">Send opt-ins to a consent only if your collection of them is GDPR-compliant; otherwise choose a legal basis.</p>
+
+        <h2>Custom fields</h2>
+        <p class="hint">The ids your server and tracker send in data[custom_fields][ID]. Once one is declared, other ids are refused. Clear a row to remove it.</p>
+        <FieldErrors id="custom_fields" errors={errors.custom_fields} />
+        <div class="cf-rows">
+          {rows.map((f, i) => (
+            <div class="cf-row">
+              <div class="field">
+                <label for={`cf_id_${i}`}>Id</label>
+                <input id={`cf_id_${i}`} name="cf_id" value={f.id} inputmode="numeric" autocomplete="off" {...invalid(errors, `cf-${i}`)} />
+              </div>
+              <div class="field">
+                <label for={`cf_name_${i}`}>Name</label>
+                <input id={`cf_name_${i}`} name="cf_name" value={f.name} autocomplete="off" {...invalid(errors, `cf-${i}`)} />
+              </div>
+              <FieldErrors id={`cf-${i}`} errors={errors[`cf-${i}`]} />
+            </div>
+          ))}
+        </div>
+
+        <h2>Allowed origins</h2>
+        <div class="field">
+          <label for="allowed_origins">Shop origins the tracker may send from, one per line (none: any)</label>
+          <textarea id="allowed_origins" name="allowed_origins" rows={4} spellcheck={false} placeholder="https://shop.example" {...invalid(errors, 'allowed_origins')}>
+            {v.allowed_origins}
+          </textarea>
+          <FieldErrors id="allowed_origins" errors={errors.allowed_origins} />
+        </div>
+        <button type="submit">Save settings</button>
+      </form>
+    </Layout>
+  );
+}

@@ -1,0 +1,52 @@
+// /dashboard: the login form, logging in with the site's keys, and logging out.
+import { Hono } from 'hono';
+import { siteForKeys } from '../../auth';
+import { PUBLIC_KEY } from '../../keys';
+import type { DashEnv } from '../env';
+import { field, type Form, readForm } from '../forms';
+import { LoginPage } from '../pages/login';
+import { page } from '../render';
+import { closeSession, currentSession, openSession } from '../session';
+import { requireSession } from '../session-guard';
+import { clearFailures, lockedFor, loginClient, MAX_FAILURES, recordFailure, WINDOW_MS } from '../throttle';
+
+export const loginRoutes = new Hono<DashEnv>();
+
+// ?public_key=pk_… fills in the public key (it is public): `npm start` prints such a link.
+loginRoutes.get('/dashboard', async (c) => {
+  if (await currentSession(c)) return c.redirect('/dashboard/orders', 303);
+  const publicKey = c.req.query('public_key') ?? '';
+  return page(c, <LoginPage publicKey={PUBLIC_KEY.test(publicKey) ? publicKey : ''} />);
+});
+
+loginRoutes.post('/dashboard/login', async (c) => {
+  const form = (await c.req.parseBody()) as Form;
+  const publicKey = field(form, 'public_key').trim();
+  const privateKey = field(form, 'private_key').trim();
+  const db = c.env.DB;
+  const client = loginClient(c.req.header('cf-connecting-ip'), publicKey);
+  const locked = async () => {
+    const ms = await lockedFor(db, client);
+    if (!ms) return null;
+    const minutes = Math.ceil(ms / 60_000);
+    c.header('Retry-After', String(Math.ceil(ms / 1000)));
+    const error = `Too many failed attempts (${MAX_FAILURES} in ${WINDOW_MS / 60_000} minutes) with this public key: try again in ${minutes} minute${minutes > 1 ? 's' : ''}.`;
+    return page(c, <LoginPage error={error} publicKey={publicKey} />, 429);
+  };
+  const refused = await locked();
+  if (refused) return refused;
+  const site = await siteForKeys(db, publicKey, privateKey);
+  if (!site) {
+    await recordFailure(db, client);
+    return (await locked()) ?? page(c, <LoginPage error="Wrong public or private key." publicKey={publicKey} />, 400);
+  }
+  await clearFailures(db, client);
+  await openSession(c, site.id);
+  return c.redirect('/dashboard/orders', 303);
+});
+
+loginRoutes.post('/dashboard/logout', requireSession('page'), async (c) => {
+  await readForm(c);
+  await closeSession(c, c.get('session'));
+  return c.redirect('/dashboard', 303);
+});

@@ -1,0 +1,34 @@
+// Creating, listing and revoking share links (the merchant's side).
+import { Hono } from 'hono';
+import { docLinks } from '../docs';
+import type { DashEnv } from '../env';
+import { field, readForm } from '../forms';
+import { shareMailto } from '../mail';
+import { SharePage } from '../pages/share-admin';
+import { page } from '../render';
+import { activeShareLinks, createShareLink, revokeShareLink, shareDays } from '../share';
+import { navFor, requireSession } from '../session-guard';
+
+export const shareAdminRoutes = new Hono<DashEnv>();
+
+shareAdminRoutes.get('/dashboard/share', requireSession('page'), async (c) => {
+  const s = c.get('session');
+  const links = await activeShareLinks(c.env.DB, s.siteId);
+  return page(c, <SharePage nav={navFor(c, 'share')} csrf={s.csrf} links={links} revoked={c.req.query('revoked') === '1'} />);
+});
+
+shareAdminRoutes.post('/dashboard/share', requireSession('page'), async (c) => {
+  const s = c.get('session');
+  const form = await readForm(c);
+  const link = await createShareLink(c.env.DB, s.siteId, field(form, 'label'), shareDays(field(form, 'days') || undefined));
+  const url = `${new URL(c.req.url).origin}/share/${link.token}`;
+  const mailto = shareMailto({ siteName: s.siteName, url, publicKey: s.publicKey, expiresAt: link.expiresAt, docs: docLinks(c.env, new URL(c.req.url).origin) });
+  const links = await activeShareLinks(c.env.DB, s.siteId);
+  return page(c, <SharePage nav={navFor(c, 'share')} csrf={s.csrf} links={links} created={{ url, expiresAt: link.expiresAt, mailto }} />);
+});
+
+shareAdminRoutes.post('/dashboard/share/:id{[0-9]{1,15}}/revoke', requireSession('page'), async (c) => {
+  await readForm(c);
+  await revokeShareLink(c.env.DB, c.get('session').siteId, Number(c.req.param('id')));
+  return c.redirect('/dashboard/share?revoked=1', 303);
+});

@@ -1,0 +1,52 @@
+// /share/<token>: what a share link opens, read-only, and the JSON its views poll. The token is
+// the only credential: checked (hash, expiry, revocation) on every request, page or JSON.
+import { type Context, Hono } from 'hono';
+import { siteOf, type View, VIEWS, viewTable } from '../data';
+import { docLinks } from '../docs';
+import type { DashEnv } from '../env';
+import { PageError } from '../page-error';
+import { SharedPage } from '../pages/shared';
+import { page } from '../render';
+import { shareAccess } from '../share';
+
+export const sharedRoutes = new Hono<DashEnv>();
+
+const GONE = 'This link was revoked or has expired. Ask the shop for a new one.';
+const UNKNOWN = 'No such link. Check that it was copied whole.';
+
+async function open(c: Context<DashEnv>) {
+  const access = await shareAccess(c.env.DB, c.req.param('token') ?? '');
+  if (access.status === 'open') return access;
+  throw access.status === 'gone' ? new PageError(410, 'Link no longer valid', GONE) : new PageError(404, 'Link not found', UNKNOWN);
+}
+
+sharedRoutes.get('/share/:token', async (c) => {
+  const access = await open(c);
+  const db = c.env.DB;
+  const q = c.req.query('q') ?? '';
+  const site = await siteOf(db, access.publicKey);
+  const [orders, events, rejections] = await Promise.all(VIEWS.map((v) => viewTable(db, access.publicKey, v, v === 'orders' ? q : '')));
+  return page(
+    c,
+    <SharedPage
+      base={`/share/${c.req.param('token')}`}
+      siteName={access.siteName}
+      publicKey={access.publicKey}
+      origin={new URL(c.req.url).origin}
+      expiresAt={access.expiresAt}
+      docs={docLinks(c.env, new URL(c.req.url).origin)}
+      customFields={site.settings.custom_fields}
+      orders={orders}
+      events={events}
+      rejections={rejections}
+      q={q}
+    />,
+  );
+});
+
+sharedRoutes.get('/share/:token/views/:file{(?:orders|events|rejections)\\.json}', async (c) => {
+  const access = await shareAccess(c.env.DB, c.req.param('token'));
+  if (access.status !== 'open') return c.json({ error: access.status === 'gone' ? GONE : UNKNOWN }, access.status === 'gone' ? 410 : 404);
+  const view = c.req.param('file').slice(0, -'.json'.length) as View;
+  return c.json(await viewTable(c.env.DB, access.publicKey, view, c.req.query('q') ?? ''));
+});

@@ -1,0 +1,31 @@
+// The verify views of a logged-in merchant, and the JSON their script polls.
+import { Hono } from 'hono';
+import { VIEWS, type View, viewTable } from '../data';
+import type { DashEnv } from '../env';
+import { EventsPage, OrdersPage, RejectionsPage } from '../pages/views';
+import { page } from '../render';
+import { navFor, requireSession } from '../session-guard';
+
+export const viewRoutes = new Hono<DashEnv>();
+
+const table = (c: { env: DashEnv['Bindings']; get(k: 'session'): DashEnv['Variables']['session'] }, view: View, q = '') =>
+  viewTable(c.env.DB, c.get('session').publicKey, view, q);
+
+viewRoutes.get('/dashboard/orders', requireSession('page'), async (c) => {
+  const q = c.req.query('q') ?? '';
+  return page(c, <OrdersPage nav={navFor(c, 'orders')} table={await table(c, 'orders', q)} q={q} />);
+});
+
+viewRoutes.get('/dashboard/events', requireSession('page'), async (c) =>
+  page(c, <EventsPage nav={navFor(c, 'events')} table={await table(c, 'events')} />),
+);
+
+viewRoutes.get('/dashboard/rejections', requireSession('page'), async (c) =>
+  page(c, <RejectionsPage nav={navFor(c, 'rejections')} table={await table(c, 'rejections')} />),
+);
+
+viewRoutes.get('/dashboard/views/:file{(?:orders|events|rejections)\\.json}', requireSession('json'), async (c) => {
+  const view = c.req.param('file').slice(0, -'.json'.length) as View;
+  if (!VIEWS.includes(view)) return c.notFound();
+  return c.json(await table(c, view, c.req.query('q') ?? ''));
+});

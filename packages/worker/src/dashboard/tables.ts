@@ -1,0 +1,121 @@
+// The three verify views as plain tables of text: the page renders them, and the JSON the
+// browser polls (views.json) carries the same cells, so the live refresh and the first render
+// cannot disagree. Every cell is text; it is escaped by JSX on the server and set with
+// textContent in the browser.
+import { ORDER_STATES } from '@shopbeacon/protocol';
+import type { FieldError } from '@shopbeacon/protocol';
+
+export interface Column {
+  key: string;
+  label: string;
+  /** Short enumerated values (state, yes/no, source): the cell carries data-v for styling. */
+  badge?: boolean;
+}
+
+export interface Table {
+  columns: Column[];
+  rows: string[][];
+}
+
+/** An order as recentOrdersJson writes it (orders.ts, the same shape as the API's). */
+export interface OrderView {
+  order_idorder: string;
+  order_state: keyof typeof ORDER_STATES;
+  order_state_name: string;
+  order_amount: number;
+  order_crea_dt: string;
+  order_tags: string[];
+  validated: boolean;
+  source: 'api' | 'tracker';
+  received_at: string;
+  updated_at: string;
+  customer_email: string | null;
+  external_id: string | null;
+  /** Not in the listing yet; shown when it is. */
+  customer_firstname?: string | null;
+  customer_name?: string | null;
+}
+
+export interface EventView {
+  id: string;
+  type: string;
+  sbt: string;
+  received_at: string;
+  data: Record<string, unknown>;
+}
+
+export interface RejectionView {
+  at: string;
+  method: string;
+  route: string;
+  status: number;
+  code: string;
+  message: string;
+  fields: FieldError[];
+  excerpt: string;
+}
+
+/** "2026-11-25T15:30:00.000Z" → "2026-11-25 15:30:00 UTC". */
+export const utc = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
+
+const customer = (o: OrderView) =>
+  [[o.customer_firstname, o.customer_name].filter(Boolean).join(' '), o.customer_email, o.external_id].filter(Boolean).join('\n');
+
+export const ORDER_COLUMNS: Column[] = [
+  { key: 'id', label: 'Order id' },
+  { key: 'date', label: 'Order date' },
+  { key: 'state', label: 'State', badge: true },
+  { key: 'amount', label: 'Amount' },
+  { key: 'validated', label: 'Validated', badge: true },
+  { key: 'customer', label: 'Customer' },
+  { key: 'tags', label: 'Tags' },
+  { key: 'source', label: 'Source', badge: true },
+  { key: 'received', label: 'Received' },
+  { key: 'updated', label: 'Updated' },
+];
+
+export const orderCells = (o: OrderView): string[] => [
+  o.order_idorder,
+  `${o.order_crea_dt} UTC`,
+  o.order_state_name ?? ORDER_STATES[o.order_state],
+  o.order_amount.toFixed(2),
+  o.validated ? 'yes' : 'no',
+  customer(o),
+  o.order_tags.join(', '),
+  o.source === 'api' ? 'API' : 'tracker',
+  utc(o.received_at),
+  utc(o.updated_at),
+];
+
+/** Orders whose id or customer email contains q (case-insensitive); all when q is empty. */
+export function filterOrders(orders: OrderView[], q: string): OrderView[] {
+  const needle = q.trim().toLowerCase();
+  if (!needle) return orders;
+  return orders.filter((o) => o.order_idorder.toLowerCase().includes(needle) || (o.customer_email ?? '').includes(needle));
+}
+
+export const EVENT_COLUMNS: Column[] = [
+  { key: 'time', label: 'Received' },
+  { key: 'type', label: 'Type', badge: true },
+  { key: 'sbt', label: 'sbt' },
+  { key: 'data', label: 'Data' },
+];
+
+export const eventCells = (e: EventView): string[] => [utc(e.received_at), e.type, e.sbt, JSON.stringify(e.data)];
+
+export const REJECTION_COLUMNS: Column[] = [
+  { key: 'time', label: 'Time' },
+  { key: 'route', label: 'Route' },
+  { key: 'code', label: 'Error', badge: true },
+  { key: 'reasons', label: 'Fields and reasons' },
+  { key: 'excerpt', label: 'What was sent (keys and cookies redacted)' },
+];
+
+/** The message, unless it only restates the fields ("data[x] reason", "3 fields are invalid; see fields"). */
+function reasons(r: RejectionView): string {
+  const fields = r.fields.map((f) => `${f.field}: ${f.reason}`);
+  const restates = r.fields.length > 0 && (/^\d+ fields are invalid; see fields$/.test(r.message) || (r.fields.length === 1 && r.message === `${r.fields[0].field} ${r.fields[0].reason}`));
+  return (restates ? fields : [r.message, ...fields]).join('\n');
+}
+
+export const rejectionCells = (r: RejectionView): string[] => [utc(r.at), `${r.method} ${r.route}`, `${r.status} ${r.code}`, reasons(r), r.excerpt];

@@ -1,0 +1,126 @@
+// The verify views: orders (names of states, validated per the site's setting, source, filter),
+// events and rejected requests, their JSON for the live refresh, and escaping of shop data.
+import { describe, expect, it } from 'vitest';
+import { loggedIn } from './dashboard-client';
+import { newSite, post, put, SELF, seedOrder } from './helpers';
+
+type Json = Record<string, any>;
+const XSS = '<img src=x onerror=alert(1)>';
+
+const order = (id: string, state: number, email: string, extra: Json = {}) => ({
+  data: { customer_email: email, order_idorder: id, order_state: state, order_amount: 12.5, order_crea_dt: '2026-11-25 10:00:00', ...extra },
+});
+
+describe('verify order upload', () => {
+  it('lists orders newest first with state names, validated per the setting, customer, tags, source and times', async () => {
+    const site = await newSite();
+    await post(site, '/api/updateOrder', seedOrder());
+    await post(site, '/api/updateOrder', order('B-2', 20, 'ann@shop.test', { add_order_tag: ['vip', 'gift'] }), 'json');
+    const client = await loggedIn(site);
+    const res = await client.get('/dashboard/orders');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    const rows = html.split('<tr>').slice(2); // after the header row
+    expect(rows[0]).toContain('<td data-label="Order id" class="c-id">B-2</td>');
+    expect(rows[0]).toContain('<td data-label="State" class="c-state" data-v="paid">paid</td>');
+    expect(rows[0]).toContain('<td data-label="Validated" class="c-validated" data-v="yes">yes</td>');
+    expect(rows[0]).toContain('<td data-label="Tags" class="c-tags">vip, gift</td>');
+    expect(rows[0]).toContain('<td data-label="Source" class="c-source" data-v="API">API</td>');
+    expect(rows[0]).toContain('<td data-label="Amount" class="c-amount">12.50</td>');
+    expect(rows[0]).toContain('<td data-label="Order date" class="c-date">2026-11-25 10:00:00 UTC</td>');
+    expect(rows[0]).toMatch(/<td data-label="Received" class="c-received">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<\/td>/);
+    expect(rows[1]).toContain('>0000001</td>');
+    expect(rows[1]).toContain('data-v="taken">taken</td>');
+    expect(rows[1]).toContain('data-v="no">no</td>'); // taken (10) is not validated while validation is at "paid"
+    expect(rows[1]).toContain('<td data-label="Customer" class="c-customer">John Doe\njohn@doe.com\n12345xxx6789</td>');
+    // Validation from "registered": the taken order counts.
+    await put(site, '/api/settings', { order_validation_state: 'registered' });
+    const json = (await (await client.get('/dashboard/views/orders.json')).json()) as Json;
+    expect(json.rows[1][4]).toBe('yes');
+  });
+
+  it('filters by order id or email, on the page (?q=) and in its JSON', async () => {
+    const site = await newSite();
+    await post(site, '/api/updateOrder', order('FIND-ME-1', 20, 'zoe@shop.test'), 'json');
+    await post(site, '/api/updateOrder', order('OTHER-2', 20, 'max@shop.test'), 'json');
+    const client = await loggedIn(site);
+    const byId = await (await client.get('/dashboard/orders?q=find-me')).text();
+    expect(byId).toContain('FIND-ME-1');
+    expect(byId).not.toContain('OTHER-2');
+    expect(byId).toContain('value="find-me"');
+    const byEmail = (await (await client.get('/dashboard/views/orders.json?q=MAX@shop')).json()) as Json;
+    expect(byEmail.rows.map((r: string[]) => r[0])).toEqual(['OTHER-2']);
+    expect(byEmail.columns[0]).toEqual({ key: 'id', label: 'Order id' });
+  });
+
+  it('the JSON is the same rows the page shows, and only the session site\'s', async () => {
+    const site = await newSite();
+    const other = await newSite();
+    await post(other, '/api/updateOrder', order('NOT-MINE', 20, 'x@shop.test'), 'json');
+    await post(site, '/api/updateOrder', order('MINE', 20, 'y@shop.test'), 'json');
+    const json = (await (await (await loggedIn(site)).get('/dashboard/views/orders.json')).json()) as Json;
+    expect(json.rows.map((r: string[]) => r[0])).toEqual(['MINE']);
+  });
+
+  it('escapes every string from a shop or a visitor: an XSS customer renders as text', async () => {
+    const site = await newSite();
+    const res = await post(
+      site,
+      '/api/updateOrder',
+      order(XSS, 20, 'xss@shop.test', { customer_name: XSS, external_id: XSS, add_order_tag: [XSS], custom_fields: { 7: XSS } }),
+      'json',
+    );
+    expect(res.status).toBe(200);
+    // …and the same in a refused request (its excerpt) and an event.
+    await post(site, '/api/updateOrder', order('bad', 20, 'xss@shop.test', { customer_firstname: XSS, order_amount: 'x' }), 'json');
+    await SELF.fetch('https://tracker.test/collect', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ key: site.publicKey, events: [{ id: 'xss0000000000001', type: 'page', ts: Date.now(), sbt: 'AbCdEfGhIjKlMnOpQrStUv', data: { title: XSS, url: 'https://shop.test/?q=<script>' } }] }),
+    });
+    const client = await loggedIn(site);
+    for (const path of ['/dashboard/orders', '/dashboard/rejections', '/dashboard/events']) {
+      let html = '';
+      for (let i = 0; i < 50 && !html.includes('&lt;img'); i++) html = await (await client.get(path)).text(); // the log is written after the answer
+      expect(html, path).toContain('&lt;img src=x onerror=alert(1)&gt;');
+      expect(html, path).not.toMatch(/<img/i);
+      expect(html, path).not.toContain('<script>');
+    }
+  });
+});
+
+describe('events and rejected requests', () => {
+  it('recent events show type, sbt, time and data', async () => {
+    const site = await newSite();
+    await SELF.fetch('https://tracker.test/collect', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ key: site.publicKey, events: [{ id: 'evt0000000000001', type: 'page', ts: Date.now(), sbt: 'AbCdEfGhIjKlMnOpQrStUv', data: { title: 'Home' } }] }),
+    });
+    const client = await loggedIn(site);
+    const html = await (await client.get('/dashboard/events')).text();
+    expect(html).toContain('data-v="page">page</td>');
+    expect(html).toContain('>AbCdEfGhIjKlMnOpQrStUv</td>');
+    expect(html).toContain('&quot;title&quot;:&quot;Home&quot;');
+    const json = (await (await client.get('/dashboard/views/events.json')).json()) as Json;
+    expect(json.rows).toHaveLength(1);
+    expect(json.columns.map((c: Json) => c.label)).toEqual(['Received', 'Type', 'sbt', 'Data']);
+  });
+
+  it('rejected requests show time, route, error code, fields with reasons and the redacted excerpt', async () => {
+    const site = await newSite();
+    const bad = seedOrder() as Json;
+    bad.data.order_ammount = '1';
+    await post(site, '/api/updateOrder', bad);
+    const client = await loggedIn(site);
+    let json: Json = { rows: [] };
+    for (let i = 0; i < 50 && !json.rows.length; i++) json = (await (await client.get('/dashboard/views/rejections.json')).json()) as Json;
+    const [row] = json.rows as string[][];
+    expect(row[1]).toBe('POST /api/updateOrder');
+    expect(row[2]).toBe('400 invalid_fields');
+    expect(row[3]).toContain('data[order_ammount]: unknown field; did you mean order_amount?');
+    expect(row[4]).toContain('customer_cookie%5D=[redacted]');
+    const html = await (await client.get('/dashboard/rejections')).text();
+    expect(html).toContain('data[order_ammount]: unknown field; did you mean order_amount?');
+  });
+});
