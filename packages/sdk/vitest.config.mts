@@ -7,6 +7,7 @@ export default defineConfig({
     name: 'sdk',
     root: new URL('.', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
+    setupFiles: ['./test/setup.ts'],
     environment: 'happy-dom',
     environmentOptions: { happyDOM: { url: 'https://www.shop.example/' } },
   },

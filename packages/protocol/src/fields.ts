@@ -62,6 +62,9 @@ export const LIMITS = {
   getUrlBytes: 8 * 1024,
   /** Tracker: unsent events kept in localStorage; the oldest are dropped first. */
   storedEvents: 500,
+  /** Tracker: an event's client time (ms) is within 2000-01-01 and 2100-01-01. */
+  minClientTs: 946_684_800_000,
+  maxClientTs: 4_102_444_800_000,
 } as const;
 
 export const PROFILE_FIELDS = {

@@ -415,7 +415,9 @@ export function checkEvent(ev: unknown, where = ''): Checked<CheckedEvent> {
   if (typeof ev.id !== 'string' || !EVENT_ID.test(ev.id)) errors.push({ field: `${where}id`, reason: 'must be the event id: 16 to 64 letters, digits, "-" or "_"' });
   if (typeof type !== 'string' || !Object.hasOwn(EVENTS, type)) errors.push({ field: `${where}type`, reason: `must be one of: ${Object.keys(EVENTS).join(', ')}` });
   const ts = typeof ev.ts === 'string' && /^\d{1,15}$/.test(ev.ts) ? +ev.ts : ev.ts;
-  if (!Number.isSafeInteger(ts) || (ts as number) <= 0) errors.push({ field: `${where}ts`, reason: 'must be the client time in milliseconds since 1970' });
+  // A browser clock can be wrong, not by centuries: 2000 to 2100 (and a Date can hold it).
+  if (!Number.isSafeInteger(ts) || (ts as number) < LIMITS.minClientTs || (ts as number) > LIMITS.maxClientTs)
+    errors.push({ field: `${where}ts`, reason: 'must be the client time in milliseconds since 1970, between the years 2000 and 2100' });
   const sbt = checkKind({ t: 'cookie' }, ev.sbt);
   if (!sbt.ok) errors.push({ field: `${where}sbt`, reason: sbt.reason });
   if (errors.length) return { values: empty, errors };

@@ -1,15 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTracker } from '../src/index';
-import { freshKey, openPage, order, settle } from './helpers';
+import { describe, expect, it, vi } from 'vitest';
+import { freshKey, openPage, order, settle, testTracker } from './helpers';
 
-const tracker = (options: Partial<Parameters<typeof createTracker>[0]> = {}) =>
-  createTracker({ key: freshKey(), endpoint: 'https://track.shop.example', autoPage: false, ...options });
+const tracker = testTracker;
 const types = async (page: ReturnType<typeof openPage>) => (await page.batches()).map((b) => b.events.map((e) => e.type));
-
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-});
 
 describe("consent: 'required'", () => {
   it('sets no cookie, stores nothing and sends nothing until consent is known', async () => {

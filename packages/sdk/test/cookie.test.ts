@@ -3,12 +3,6 @@ import { readSbt, widestDomain, writeSbt } from '../src/cookie';
 import { createTracker } from '../src/index';
 import { freshKey, openPage, settle } from './helpers';
 
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.restoreAllMocks();
-});
-
 /** The expiry of an sbt written now: js-cookie turns `expires: 395` (days) into a date. */
 const in395days = () => new Date(Date.now() + 395 * 864e5).toUTCString();
 

@@ -1,6 +1,7 @@
 // Test helpers: a clean page at a URL, and a record of every request the SDK sends.
 import type { CollectBatch } from '@shopbeacon/protocol';
 import { vi } from 'vitest';
+import { createTracker } from '../src/index';
 
 export interface Sent {
   url: string;
@@ -11,6 +12,8 @@ export interface Sent {
   type?: string;
   init?: RequestInit;
 }
+
+export const ENDPOINT = 'https://track.shop.example';
 
 let keys = 0;
 /** A public key no earlier test used: each tracker's stored queue is its own. */
@@ -95,3 +98,7 @@ export const order = {
   order_amount: 158.31,
   order_crea_dt: '2014-06-21 14:31:08',
 } as const;
+
+/** A tracker on a fresh key, without automatic page views (tests send what they assert on). */
+export const testTracker = (options: Partial<Parameters<typeof createTracker>[0]> = {}) =>
+  createTracker({ key: freshKey(), endpoint: ENDPOINT, autoPage: false, ...options });

@@ -1,16 +1,10 @@
 import { LIMITS } from '@shopbeacon/protocol';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTracker } from '../src/index';
+import { describe, expect, it, vi } from 'vitest';
 import { createQueue, lease } from '../src/queue';
-import { freshKey, openPage, settle } from './helpers';
+import { freshKey, openPage, settle, testTracker } from './helpers';
 
-const tracker = (key: string) => createTracker({ key, endpoint: 'https://track.shop.example', autoPage: false });
+const tracker = (key: string) => testTracker({ key });
 const stored = (key: string) => JSON.parse(localStorage.getItem(`sbq:${key}`) || '[]');
-
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-});
 
 describe('stored queue', () => {
   it('keeps events in localStorage until they are handed over', async () => {

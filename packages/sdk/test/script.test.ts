@@ -22,8 +22,6 @@ afterEach(() => {
   history.pushState = pushState;
   history.replaceState = replaceState;
   delete w.shopbeacon;
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
 });
 
 describe('script tag', () => {

@@ -1,16 +1,8 @@
 import { GET_MODE_EVENTS, LIMITS } from '@shopbeacon/protocol';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTracker } from '../src/index';
-import { freshKey, openPage, order, settle } from './helpers';
+import { describe, expect, it, vi } from 'vitest';
+import { ENDPOINT, freshKey, openPage, order, settle, testTracker } from './helpers';
 
-const ENDPOINT = 'https://track.shop.example';
-const tracker = (options: Partial<Parameters<typeof createTracker>[0]> = {}) =>
-  createTracker({ key: freshKey(), endpoint: ENDPOINT, autoPage: false, ...options });
-
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-});
+const tracker = testTracker;
 
 describe('beacon transport', () => {
   it('POSTs one CollectBatch as a text/plain blob to {endpoint}/collect within a second', async () => {

@@ -32,8 +32,13 @@ export function checkBatch(body: unknown, queryKey: string | undefined): Collect
   if (!Array.isArray(list) || list.length === 0 || list.length > LIMITS.eventsPerBatch)
     errors.push({ field: 'events', reason: `must be a list of 1 to ${LIMITS.eventsPerBatch} events` });
   if (errors.length) throw invalidFields(errors);
+  const firstAt = new Map<string, number>();
   const events = (list as unknown[]).map((ev, i) => {
     const checked = checkEvent(ev, `events[${i}].`);
+    // An id twice in one batch: the second would share the first's guard and write anyway.
+    const first = checked.errors.length ? undefined : firstAt.get(checked.values.id);
+    if (first !== undefined) checked.errors.push({ field: `events[${i}].id`, reason: `repeats events[${first}].id: every event needs its own id` });
+    else if (!checked.errors.length) firstAt.set(checked.values.id, i);
     return checked.errors.length ? { ...checked.values, errors: checked.errors } : checked.values;
   });
   return { key: body.key ?? queryKey, visit: body.visit === 1 || body.visit === true, events, batch: true };

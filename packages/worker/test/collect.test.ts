@@ -105,6 +105,30 @@ describe('POST /collect', () => {
     expect(big.status).toBe(413);
   });
 
+  it('refuses a client time outside 2000–2100, and an id repeated inside a batch (it would share the first’s guard)', async () => {
+    const site = await newSite();
+    await put(site, '/api/settings', { get_mode: true });
+    const first = event('page', {});
+    const res = await beacon({ key: site.publicKey, events: [first, { ...event('page', {}), ts: 9e15 }, { ...order('DUP-1'), id: first.id }] });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.fields).toEqual([
+      { field: 'events[1].ts', reason: 'must be the client time in milliseconds since 1970, between the years 2000 and 2100' },
+      { field: 'events[2].id', reason: 'repeats events[0].id: every event needs its own id' },
+    ]);
+    expect((await events(site)).map((e) => e.id)).toEqual([first.id]);
+    expect(await orders(site)).toEqual([]);
+  });
+
+  it('answers 2xx/4xx, never 5xx, whatever Origin and Referer say', async () => {
+    const site = await newSite();
+    const odd: Record<string, string>[] = [{ origin: 'x' }, { origin: 'null' }, { referer: 'about:blank' }, { origin: 'javascript:alert(1)' }, { referer: '::' }, { origin: 'https://[::1' }];
+    for (const headers of odd) {
+      const res = await beacon({ key: site.publicKey, visit: 1, events: [event('page', {})] }, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(204);
+      expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    }
+  });
+
   it('never takes a private key, even with Basic auth: /collect knows public keys only', async () => {
     const site = await newSite();
     const res = await beacon({ events: [event('page', {})] }, { authorization: site.auth });
@@ -199,7 +223,7 @@ describe('GET /collect (one event in the query string)', () => {
 
   it('answers JSON errors to bad queries', async () => {
     const site = await newSite();
-    const res = await SELF.fetch(`https://tracker.test/collect?key=${site.publicKey}&type=page&id=${id()}&ts=1&sbt=${SBT}&data[url]=nope`);
+    const res = await SELF.fetch(`https://tracker.test/collect?key=${site.publicKey}&type=page&id=${id()}&ts=1764000000000&sbt=${SBT}&data[url]=nope`);
     expect(res.status).toBe(400);
     expect((await json(res)).error.fields).toEqual([{ field: 'data[url]', reason: 'must be an http(s) URL of at most 2048 characters' }]);
     const deep = await SELF.fetch(`https://tracker.test/collect?key=${site.publicKey}&data[a][b][c][d]=1`);
@@ -221,7 +245,7 @@ describe('origins and the sbt cookie', () => {
     const bad = await beacon(body(), { origin: 'https://evil.example' });
     expect(bad.status).toBe(403);
     expect((await json(bad)).error.code).toBe('origin_not_allowed');
-    const pixel = await SELF.fetch(`https://tracker.test/collect?key=${site.publicKey}&type=page&id=${id()}&ts=1&sbt=${SBT}`, { headers: { referer: 'https://evil.example/page' } });
+    const pixel = await SELF.fetch(`https://tracker.test/collect?key=${site.publicKey}&type=page&id=${id()}&ts=1764000000000&sbt=${SBT}`, { headers: { referer: 'https://evil.example/page' } });
     expect(pixel.status).toBe(403);
     expect(await events(site)).toHaveLength(2);
     const preflight = await SELF.fetch('https://tracker.test/collect', { method: 'OPTIONS', headers: { origin: 'https://shop.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });

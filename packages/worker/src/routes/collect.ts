@@ -6,7 +6,6 @@ import { siteByPublicKey } from '../auth';
 import { limitBody, parseForm } from '../body';
 import { checkBatch, checkQuery, collect, type CollectInput, cookieDomain } from '../collect';
 import type { AppEnv } from '../env';
-import { PRIVATE_KEY } from '../keys';
 import { executionCtx } from '../context';
 import { type Problem, ProblemError, problemResponse } from '../problem';
 import { recordRejection, type Rejection } from '../rejections';
@@ -17,15 +16,19 @@ export const collectRoutes = new Hono<AppEnv>();
 const GIF = Uint8Array.from(atob('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'), (ch) => ch.charCodeAt(0));
 const SBT_MAX_AGE = 395 * 24 * 3600; // 13 months, the CNIL maximum
 
-/** The page's origin: the Origin header, or the Referer's for GET pixels (which send no Origin). */
-function pageOrigin(c: Context): string | null {
-  const origin = c.req.header('origin');
-  if (origin && origin !== 'null') return origin;
-  try {
-    return new URL(c.req.header('referer') ?? '').origin;
-  } catch {
-    return null;
+/**
+ * The page's origin and host: the Origin header, or the Referer's for GET pixels (which send no
+ * Origin). Null when neither names an http(s) origin ("null", about:blank, garbage).
+ */
+function pageOrigin(c: Context): { origin: string; host: string } | null {
+  for (const header of [c.req.header('origin'), c.req.header('referer')]) {
+    try {
+      const url = new URL(header ?? '');
+      if (url.protocol === 'https:' || url.protocol === 'http:') return { origin: url.origin, host: url.hostname };
+    } catch {}
+    if (header) return null; // an Origin that is not one: do not fall back to the Referer
   }
+  return null;
 }
 
 const corsHeaders = (origin: string | null): Record<string, string> =>
@@ -39,7 +42,8 @@ const refuse = (status: 400 | 401 | 403, code: string, message: string, field: s
   new ProblemError({ status, code, message, fields: [{ field, reason }] });
 
 async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, answer: () => Response) {
-  const origin = pageOrigin(c);
+  const page = pageOrigin(c);
+  const origin = page?.origin ?? null;
   let siteId: number | undefined;
   const log = (problem: Rejection['problem']) =>
     siteId !== undefined &&
@@ -47,7 +51,7 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
   try {
     const input = await read();
     const key = typeof input.key === 'string' ? input.key : '';
-    if (PRIVATE_KEY.test(key) || key.startsWith('sk_'))
+    if (key.startsWith('sk_'))
       throw refuse(400, 'private_key_in_browser', 'This is a private key: it must never leave your server. Rotate it now (npm run site -- rotate --public-key …) and put the public key (pk_…) in the snippet.', 'key', 'is a private key');
     const site = await siteByPublicKey(c.env.DB, key);
     if (!site) throw refuse(401, 'unknown_public_key', 'No site has this public key: copy it from your tracker settings.', 'key', 'is not the public key of a site');
@@ -62,7 +66,7 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
       log(refused);
       return problemResponse(refused, corsHeaders(origin));
     }
-    const domain = input.visit && origin ? cookieDomain(new URL(origin).hostname, new URL(c.req.url).hostname) : null;
+    const domain = input.visit && page ? cookieDomain(page.host, new URL(c.req.url).hostname) : null;
     if (domain !== null) {
       // Safari caps cookies written by script at 7 days; one set by the shop's own site lives on.
       setCookie(c, 'sbt', input.events[0].sbt, {

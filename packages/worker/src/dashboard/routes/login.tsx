@@ -3,7 +3,7 @@ import { Hono } from 'hono';
 import { siteForKeys } from '../../auth';
 import { PUBLIC_KEY } from '../../keys';
 import type { DashEnv } from '../env';
-import { field, type Form, readForm } from '../forms';
+import { field, postedForm, readForm } from '../forms';
 import { LoginPage } from '../pages/login';
 import { page } from '../render';
 import { closeSession, currentSession, openSession } from '../session';
@@ -20,7 +20,7 @@ loginRoutes.get('/dashboard', async (c) => {
 });
 
 loginRoutes.post('/dashboard/login', async (c) => {
-  const form = (await c.req.parseBody()) as Form;
+  const form = await postedForm(c);
   const publicKey = field(form, 'public_key').trim();
   const privateKey = field(form, 'private_key').trim();
   const db = c.env.DB;
