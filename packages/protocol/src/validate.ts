@@ -1,5 +1,5 @@
 // One validator for every way a shop sends data: the PHP client's form body, a JSON body and
-// (later) the browser tracker. It checks each field against the wire contract in fields.ts and
+// the browser tracker's events. It checks each field against the wire contract in fields.ts and
 // returns normalized values plus every error at once, each naming its field.
 
 import { COUNTRIES } from './countries';

@@ -76,8 +76,11 @@ function refuseForSite(site: IngestSite, input: CollectInput) {
 export function collectStatements(site: IngestSite, events: CheckedEvent[], now: number, requestId: number) {
   const stmts: Stmt[] = [];
   const eventAt: number[] = [];
+  /** Per event, the statement of its order upsert (orders only). */
+  const orderAt: (number | undefined)[] = [];
   for (const ev of events) {
     eventAt.push(stmts.length);
+    orderAt.push(undefined);
     stmts.push({
       sql: `INSERT INTO events (site_id, event_id, type, sbt, data, client_ts, received_at, request_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id, event_id) DO NOTHING`,
@@ -87,12 +90,16 @@ export function collectStatements(site: IngestSite, events: CheckedEvent[], now:
     const guard: Guard = { sql: 'EXISTS (SELECT 1 FROM events WHERE site_id = ? AND event_id = ? AND request_id = ?)', params: [site.id, ev.id, requestId] };
     // The browser knows its visitor: the profile remembers this sbt, joining its events.
     const profile = { customer_cookie: ev.sbt, ...ev.profile };
-    if (ev.type === 'order') stmts.push(...orderStatements(site, { profile, order: ev.order } as Required<UpdateInput>, 'tracker', now, guard).stmts);
+    if (ev.type === 'order') {
+      const o = orderStatements(site, { profile, order: ev.order } as Required<UpdateInput>, 'tracker', now, guard);
+      orderAt[orderAt.length - 1] = stmts.length + o.orderAt;
+      stmts.push(...o.stmts);
+    }
     else if (profile.customer_email !== undefined || profile.external_id !== undefined)
       stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, guard));
     else stmts.push(updateProfileByCookie(site.id, ev.sbt, profile, site.settings, now, guard));
   }
-  return { stmts, eventAt };
+  return { stmts, eventAt, orderAt };
 }
 
 export interface CollectResult {
@@ -100,23 +107,29 @@ export interface CollectResult {
   refused: Problem | null;
   /** Events dropped because their id was already taken (a retry). */
   duplicates: FieldError[];
+  /** Order events kept but not applied: the order was sent by the shop's server. */
+  serverOrders: FieldError[];
 }
 
 export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()): Promise<CollectResult> {
   refuseForSite(site, input);
   const taken = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
   const duplicates: FieldError[] = [];
+  const serverOrders: FieldError[] = [];
   if (taken.length) {
     const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
     const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
-    const { stmts, eventAt } = collectStatements(site, taken.map(({ ev }) => ev), now, requestId);
+    const { stmts, eventAt, orderAt } = collectStatements(site, taken.map(({ ev }) => ev), now, requestId);
     const results = await runBatch(db, stmts);
     taken.forEach(({ ev, i }, n) => {
+      const o = orderAt[n];
       if (results[eventAt[n]].meta.changes === 0) duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
+      else if (o !== undefined && results[o].results.length === 0)
+        serverOrders.push({ field: `${at(input, i)}data[order_idorder]`, reason: `order ${ev.order?.order_idorder} was sent by the shop's server: the browser cannot change it` });
     });
   }
   const errors = input.events.flatMap((ev) => ev.errors ?? []);
-  if (!errors.length) return { refused: null, duplicates };
+  if (!errors.length) return { refused: null, duplicates, serverOrders };
   const getModeOnly = errors.every((e) => e.reason.endsWith('need get_mode on'));
   const count = input.events.filter((ev) => ev.errors).length;
   const message = getModeOnly
@@ -127,6 +140,7 @@ export async function collect(db: D1Database, site: IngestSite, input: CollectIn
   return {
     refused: { status: getModeOnly ? 403 : 400, code: getModeOnly ? 'get_mode_off' : 'invalid_fields', message, fields: errors },
     duplicates,
+    serverOrders,
   };
 }
 

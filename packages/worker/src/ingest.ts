@@ -65,8 +65,8 @@ export function orderStatements(site: IngestSite, input: Required<UpdateInput>, 
     const change = legalBasisChange(onOrder, 'order', now);
     stmts.push({
       sql: `UPDATE profiles SET gdpr = json_patch(gdpr, ?)
-            WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when.sql}`,
-      params: [change.patch, site.id, order.order_idorder, ...change.when.params],
+            WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when.sql}${guard ? ` AND ${guard.sql}` : ''}`,
+      params: [change.patch, site.id, order.order_idorder, ...change.when.params, ...(guard?.params ?? [])],
     });
     // The profile as it ends up: read after that last change.
     stmts.push(selectProfile(site.id, profile));

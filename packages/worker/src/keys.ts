@@ -3,7 +3,7 @@
 // With 256 random bits, a fast hash is as safe as a slow one: there is nothing to brute-force.
 // Runs in the Worker and in Node (the `npm run site` CLI): Web Crypto only.
 
-const base64url = (bytes: Uint8Array) =>
+export const base64url = (bytes: Uint8Array) =>
   btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 const random = (n: number) => base64url(crypto.getRandomValues(new Uint8Array(n)));

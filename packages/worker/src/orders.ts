@@ -7,7 +7,9 @@ import { isValidated, type Settings, validationThreshold } from './settings';
 /**
  * The order upsert. The order date (order_crea_dt) and the source are kept from the first call:
  * an order is created once, by one channel; state, amount, service dates, tags, product
- * attributes and the customer follow the latest call. `version` is 1 on creation.
+ * attributes and the customer follow the latest call. `version` is 1 on creation. The browser
+ * (source tracker) never changes an order the shop's server sent: anyone holding the public
+ * key could otherwise cancel it; then no row is returned.
  */
 export type OrderInput = Required<Pick<Order, 'order_idorder' | 'order_state' | 'order_amount' | 'order_crea_dt'>> & Order;
 
@@ -27,6 +29,7 @@ export function upsertOrder(siteId: number, profileId: Stmt, o: OrderInput, sour
             product_attributes = coalesce(?, product_attributes),
             version = version + 1,
             updated_at = excluded.updated_at
+          WHERE orders.source = 'tracker' OR excluded.source = 'api'
           RETURNING *`,
     params: [
       siteId,

@@ -21,11 +21,12 @@ export interface Rejection {
  * public keys wherever they appear, customer_cookie and sbt values in forms, queries and JSON.
  */
 export function redact(sent: string): string {
+  // Redacted before it is cut, so no key is cut into a visible prefix.
   return sent
-    .slice(0, EXCERPT_CHARS)
     .replace(/(sk|pk)_[A-Za-z0-9_-]{16,}/g, '$1_[redacted]') // no \b: "%20sk_…" in a form has none
     .replace(/((?:customer_cookie|sbt)(?:%5D|\])?=)[^&]*/gi, '$1[redacted]')
-    .replace(/("(?:customer_cookie|sbt)"\s*:\s*)"[^"]*"/g, '$1"[redacted]"');
+    .replace(/("(?:customer_cookie|sbt)"\s*:\s*)"(?:[^"\\]|\\.)*"/g, '$1"[redacted]"')
+    .slice(0, EXCERPT_CHARS);
 }
 
 /** The insert and the cap, for one db.batch. */

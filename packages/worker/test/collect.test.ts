@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { cookieDomain } from '../src/collect';
 import { RECENT_EVENTS_SQL } from '../src/events';
-import { get, newSite, phpQuery, put, SELF, type TestSite } from './helpers';
+import { get, newSite, phpQuery, post, put, SELF, type TestSite } from './helpers';
 
 type Json = Record<string, any>;
 const json = async (res: Response) => (await res.json()) as Json;
@@ -181,6 +181,25 @@ describe('accounts, orders and opt-ins from the browser (GET mode setting)', () 
     await beacon({ key: site.publicKey, events: [order('W-2', { order_state: 50 })] });
     expect((await orders(site))[0]).toMatchObject({ order_state: 50 });
     expect(await env.DB.prepare('SELECT version FROM orders WHERE site_id = ?').bind(site.siteId).first()).toEqual({ version: 2 });
+  });
+
+  it('never changes an order the shop’s server sent (anyone has the public key); the event is kept and the refusal logged', async () => {
+    const site = await newSite();
+    await put(site, '/api/settings', { get_mode: true, gdpr: { on_order: 'purchase' } });
+    await post(site, '/api/updateOrder', { data: { customer_email: 'srv@shop.test', order_idorder: 'S-1', order_state: 20, order_amount: 10, order_crea_dt: '2026-01-01 00:00:00' } });
+    expect((await beacon({ key: site.publicKey, events: [order('S-1', { order_state: 0, order_amount: 0 })] })).status).toBe(204);
+    expect((await orders(site))[0]).toMatchObject({ order_idorder: 'S-1', order_state: 20, order_amount: 10, source: 'api', customer_email: 'srv@shop.test' });
+    expect((await events(site)).map((e) => e.type)).toEqual(['order']);
+    let log: Json[] = [];
+    for (let i = 0; i < 50 && !log.length; i++) {
+      log = (await json(await get(site, '/api/rejections/recent'))).rejections;
+      if (!log.length) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(log[0]).toMatchObject({ status: 204, code: 'server_order_kept', fields: [{ field: 'events[0].data[order_idorder]' }] });
+    // A browser order of its own is updated by the browser as before.
+    await beacon({ key: site.publicKey, events: [order('T-1')] });
+    await beacon({ key: site.publicKey, events: [order('T-1', { order_state: 50 })] });
+    expect((await orders(site)).find((o) => o.order_idorder === 'T-1')).toMatchObject({ order_state: 50, source: 'tracker' });
   });
 
   it('an account event upserts the profile with the visitor cookie; an opt-in is recorded on it', async () => {

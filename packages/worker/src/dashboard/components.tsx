@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 import { scriptTag, npmImport, phpUpdateOrder } from './snippets';
 import type { Table } from './tables';
 
-/** The hidden per-session token every state-changing form carries (csrf.ts checks it). */
+/** The hidden per-session token every state-changing form carries (forms.ts checks it). */
 export const CsrfInput = ({ token }: { token: string }) => <input type="hidden" name="_csrf" value={token} />;
 
 /** A field's errors, next to it; the input points at it with aria-describedby. */

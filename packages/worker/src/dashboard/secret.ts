@@ -2,6 +2,7 @@
 // SESSION_SECRET when set (e.g. `wrangler secret put SESSION_SECRET`), else the random one
 // migration 0004 wrote into `meta`, so a fresh deployment needs no configuration.
 import type { Env } from '../env';
+import { base64url } from '../keys';
 
 let stored: Promise<string> | undefined;
 
@@ -18,8 +19,6 @@ export function sessionSecret(env: Env & { SESSION_SECRET?: string }): Promise<s
   return stored;
 }
 
-const base64url = (bytes: ArrayBuffer | Uint8Array) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 /** 256 random bits, base64url: session ids and share tokens. */
 export const randomToken = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
@@ -27,5 +26,5 @@ export const randomToken = () => base64url(crypto.getRandomValues(new Uint8Array
 /** HMAC-SHA-256 of a message, base64url. */
 export async function hmac(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey('raw', new TextEncoder().encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return base64url(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(message)));
+  return base64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, new TextEncoder().encode(message))));
 }

@@ -2,8 +2,8 @@
 // browser polls (views.json) carries the same cells, so the live refresh and the first render
 // cannot disagree. Every cell is text; it is escaped by JSX on the server and set with
 // textContent in the browser.
-import { ORDER_STATES } from '@shopbeacon/protocol';
 import type { FieldError } from '@shopbeacon/protocol';
+import type { orderJson } from '../orders';
 
 export interface Column {
   key: string;
@@ -17,24 +17,8 @@ export interface Table {
   rows: string[][];
 }
 
-/** An order as recentOrdersJson writes it (orders.ts, the same shape as the API's). */
-export interface OrderView {
-  order_idorder: string;
-  order_state: keyof typeof ORDER_STATES;
-  order_state_name: string;
-  order_amount: number;
-  order_crea_dt: string;
-  order_tags: string[];
-  validated: boolean;
-  source: 'api' | 'tracker';
-  received_at: string;
-  updated_at: string;
-  customer_email: string | null;
-  external_id: string | null;
-  /** Not in the listing yet; shown when it is. */
-  customer_firstname?: string | null;
-  customer_name?: string | null;
-}
+/** An order as recentOrdersJson writes it: orderJson's shape (test/recent-orders checks both agree). */
+export type OrderView = ReturnType<typeof orderJson>;
 
 export interface EventView {
   id: string;
@@ -77,7 +61,7 @@ export const ORDER_COLUMNS: Column[] = [
 export const orderCells = (o: OrderView): string[] => [
   o.order_idorder,
   `${o.order_crea_dt} UTC`,
-  o.order_state_name ?? ORDER_STATES[o.order_state],
+  o.order_state_name,
   o.order_amount.toFixed(2),
   o.validated ? 'yes' : 'no',
   customer(o),

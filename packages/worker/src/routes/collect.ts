@@ -59,9 +59,11 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
     const allowed = site.settings.allowed_origins;
     if (allowed.length && origin && !allowed.includes(origin))
       throw refuse(403, 'origin_not_allowed', `${origin} is not in this site's allowed_origins.`, 'origin', `must be one of: ${allowed.join(', ')}`);
-    const { refused, duplicates } = await collect(c.env.DB, site, input);
+    const { refused, duplicates, serverOrders } = await collect(c.env.DB, site, input);
     allowCors(c, origin);
     if (duplicates.length) log({ status: 204, code: 'duplicate_dropped', message: `${duplicates.length} event(s) already received were dropped (a retry).`, fields: duplicates });
+    if (serverOrders.length)
+      log({ status: 204, code: 'server_order_kept', message: 'The browser sent orders the shop\'s server had sent: they were kept as the server sent them.', fields: serverOrders });
     if (refused) {
       log(refused);
       return problemResponse(refused, corsHeaders(origin));

@@ -9,7 +9,13 @@ export const sdkRoutes = new Hono<AppEnv>();
 
 let manifest: Promise<{ hash: string }> | undefined;
 const sdkHash = (assets: Fetcher, url: string) =>
-  (manifest ??= assets.fetch(new URL('/manifest.json', url)).then((r) => r.json() as Promise<{ hash: string }>));
+  (manifest ??= assets.fetch(new URL('/manifest.json', url)).then((r) => {
+    if (!r.ok) throw new Error(`manifest.json: HTTP ${r.status} (run npm run build)`);
+    return r.json() as Promise<{ hash: string }>;
+  })).catch((e) => {
+    manifest = undefined; // not cached: the next request tries again
+    throw e;
+  });
 
 const DAY = 86_400;
 
@@ -19,6 +25,7 @@ sdkRoutes.get('/:file{sdk(?:\\.[0-9a-f]{8})?\\.js}', async (c) => {
   if (hashed && file !== `sdk.${(await sdkHash(c.env.ASSETS, c.req.url)).hash}.js`)
     return problemResponse({ status: 404, code: 'not_found', message: 'No such version of the SDK: load /sdk.js.' });
   const asset = await c.env.ASSETS.fetch(new URL('/sdk.js', c.req.url), { headers: { 'if-none-match': c.req.header('if-none-match') ?? '' } });
+  if (asset.status !== 200 && asset.status !== 304) throw new Error(`/sdk.js: HTTP ${asset.status} from the assets (run npm run build)`);
   const res = new Response(asset.body, asset);
   res.headers.set('Content-Type', 'text/javascript; charset=utf-8');
   res.headers.set('Cache-Control', hashed ? `public, max-age=${365 * DAY}, immutable` : `public, max-age=${DAY}, stale-while-revalidate=${7 * DAY}`);

@@ -74,7 +74,7 @@ export function SettingsPage(p: SettingsPageProps) {
         {p.newPrivateKey ? (
           <Notice kind="ok">
             <CodeBlock id="new-private-key" title="Your new private key, shown this once" code={p.newPrivateKey}>
-              <p>Copy it into your shop's server configuration now. The old key is refused from now on.</p>
+              <p>Copy it into your shop's server configuration now. The old key is refused from now on here, and by every running Worker within 5 seconds.</p>
             </CodeBlock>
           </Notice>
         ) : (
@@ -83,8 +83,8 @@ export function SettingsPage(p: SettingsPageProps) {
         <form method="post" action="/dashboard/rotate" class="rotate">
           <CsrfInput token={p.csrf} />
           <label class="check">
-            <input type="checkbox" name="confirm" value="yes" required /> The old private key stops working at once (update your shop's server), and
-            other dashboard sessions end.
+            <input type="checkbox" name="confirm" value="yes" required /> The old private key stops working (at once here, within 5 seconds
+            everywhere: update your shop's server), and other dashboard sessions end.
           </label>
           <button type="submit" class="danger">
             Rotate the private key
