@@ -8,14 +8,14 @@
 // rejected-requests log); the others are taken.
 import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
-import { invalidFields, type Problem } from './problem';
+import { invalidFields, type Problem, ProblemError } from './problem';
 import { type Guard, type Stmt, updateProfileByCookie, upsertProfile } from './profiles';
 
 export interface CollectInput {
   key: unknown;
   visit: boolean;
-  /** The events as checked, in the order sent; `errors` set on those refused. */
-  events: (CheckedEvent & { errors?: FieldError[] })[];
+  /** The events as checked, in the order sent; `errors` set on those refused (`conflict`: a 409). */
+  events: (CheckedEvent & { errors?: FieldError[]; conflict?: boolean })[];
   /** A POST batch (fields are named events[i].…) or a GET query (fields named as they are). */
   batch: boolean;
 }
@@ -111,37 +111,56 @@ export interface CollectResult {
   serverOrders: FieldError[];
 }
 
+type Taken = { ev: CollectInput['events'][number]; i: number };
+
+/**
+ * Writes events in one batch. Should one event's identifiers point at two different profiles
+ * (409), the batch is written again event by event, so that only that event is refused.
+ */
+async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, list: Taken[], now: number, out: Omit<CollectResult, 'refused'>) {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
+  const { stmts, eventAt, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestId);
+  let results: D1Result[];
+  try {
+    results = await runBatch(db, stmts);
+  } catch (e) {
+    if (!(e instanceof ProblemError) || e.problem.code !== 'profile_conflict') throw e;
+    if (list.length > 1) {
+      for (const one of list) await writeEvents(db, site, input, [one], now, out);
+      return;
+    }
+    const [{ ev, i }] = list;
+    ev.errors = (e.problem.fields ?? []).map((f) => ({ field: `${at(input, i)}${f.field}`, reason: f.reason }));
+    ev.conflict = true;
+    return;
+  }
+  list.forEach(({ ev, i }, n) => {
+    const o = orderAt[n];
+    if (results[eventAt[n]].meta.changes === 0) out.duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
+    else if (o !== undefined && results[o].results.length === 0)
+      out.serverOrders.push({ field: `${at(input, i)}data[order_idorder]`, reason: `order ${ev.order?.order_idorder} was sent by the shop's server: the browser cannot change it` });
+  });
+}
+
 export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()): Promise<CollectResult> {
   refuseForSite(site, input);
   const taken = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
-  const duplicates: FieldError[] = [];
-  const serverOrders: FieldError[] = [];
-  if (taken.length) {
-    const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
-    const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
-    const { stmts, eventAt, orderAt } = collectStatements(site, taken.map(({ ev }) => ev), now, requestId);
-    const results = await runBatch(db, stmts);
-    taken.forEach(({ ev, i }, n) => {
-      const o = orderAt[n];
-      if (results[eventAt[n]].meta.changes === 0) duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
-      else if (o !== undefined && results[o].results.length === 0)
-        serverOrders.push({ field: `${at(input, i)}data[order_idorder]`, reason: `order ${ev.order?.order_idorder} was sent by the shop's server: the browser cannot change it` });
-    });
-  }
-  const errors = input.events.flatMap((ev) => ev.errors ?? []);
-  if (!errors.length) return { refused: null, duplicates, serverOrders };
+  const out = { duplicates: [] as FieldError[], serverOrders: [] as FieldError[] };
+  if (taken.length) await writeEvents(db, site, input, taken, now, out);
+  const refused = input.events.filter((ev) => ev.errors);
+  const errors = refused.flatMap((ev) => ev.errors!);
+  if (!errors.length) return { refused: null, ...out };
   const getModeOnly = errors.every((e) => e.reason.endsWith('need get_mode on'));
-  const count = input.events.filter((ev) => ev.errors).length;
+  const conflictsOnly = refused.every((ev) => ev.conflict);
+  const takenCount = input.events.length - refused.length;
   const message = getModeOnly
     ? GET_MODE_OFF
     : input.batch
-      ? `${count} of ${input.events.length} events were refused${taken.length ? `; the other ${taken.length} were taken` : ''}: see fields.`
+      ? `${refused.length} of ${input.events.length} events were refused${takenCount ? `; the other ${takenCount} were taken` : ''}: see fields.`
       : invalidFields(errors).problem.message;
-  return {
-    refused: { status: getModeOnly ? 403 : 400, code: getModeOnly ? 'get_mode_off' : 'invalid_fields', message, fields: errors },
-    duplicates,
-    serverOrders,
-  };
+  const [status, code] = getModeOnly ? ([403, 'get_mode_off'] as const) : conflictsOnly ? ([409, 'profile_conflict'] as const) : ([400, 'invalid_fields'] as const);
+  return { refused: { status, code, message, fields: errors }, ...out };
 }
 
 /**

@@ -13,11 +13,16 @@ import { page } from '../render';
 import { openSession } from '../session';
 import { navFor, requireSession } from '../session-guard';
 import { errorsByInput, patchFromValues, valuesFromForm, valuesFromSettings } from '../settings-form';
+import { forgetSite } from '../../site-cache';
+
 
 export const settingsRoutes = new Hono<DashEnv>();
 
 settingsRoutes.get('/dashboard/settings', requireSession('page'), async (c) => {
   const s = c.get('session');
+  // Read fresh, not from the isolate cache: the form posts every setting back, and must not
+  // carry back a value the API changed a moment ago.
+  forgetSite(s.publicKey);
   const site = await siteOf(c.env.DB, s.publicKey);
   return page(c, <SettingsPage nav={navFor(c, 'settings')} csrf={s.csrf} publicKey={s.publicKey} values={valuesFromSettings(site.settings)} saved={c.req.query('saved') === '1'} />);
 });
