@@ -29,16 +29,28 @@ export function redact(sent: string): string {
     .slice(0, EXCERPT_CHARS);
 }
 
-/** The insert and the cap, for one db.batch. */
-export function rejectionStatements(db: D1Database, siteId: number, r: Rejection, now = Date.now()) {
+/** What makes two refusals the same: route, status, code and every field's reason. */
+async function fingerprint(r: Rejection): Promise<string> {
+  const key = JSON.stringify([r.method, r.route, r.problem.status, r.problem.code, r.problem.fields ?? []]);
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The insert (or, for a refusal seen before, its count and last time) and the cap, for one db.batch. */
+export async function rejectionStatements(db: D1Database, siteId: number, r: Rejection, now = Date.now()) {
   return [
     db
-      .prepare('INSERT INTO rejections (site_id, at, method, route, status, code, message, fields, excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-      .bind(siteId, now, r.method, r.route, r.problem.status, r.problem.code, r.problem.message, JSON.stringify(r.problem.fields ?? []), redact(r.sent)),
+      .prepare(
+        `INSERT INTO rejections (site_id, at, first_at, method, route, status, code, message, fields, excerpt, fingerprint)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (site_id, fingerprint) DO UPDATE SET
+           at = excluded.at, count = count + 1, message = excluded.message, excerpt = excluded.excerpt`,
+      )
+      .bind(siteId, now, r.method, r.route, r.problem.status, r.problem.code, r.problem.message, JSON.stringify(r.problem.fields ?? []), redact(r.sent), await fingerprint(r)),
     db
       .prepare(
-        `DELETE FROM rejections WHERE site_id = ?1 AND id <= (
-           SELECT id FROM rejections WHERE site_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ${REJECTIONS_KEPT})`,
+        `DELETE FROM rejections WHERE site_id = ?1 AND id IN (
+           SELECT id FROM rejections WHERE site_id = ?1 ORDER BY at DESC, id DESC LIMIT -1 OFFSET ${REJECTIONS_KEPT})`,
       )
       .bind(siteId),
   ];
@@ -46,18 +58,26 @@ export function rejectionStatements(db: D1Database, siteId: number, r: Rejection
 
 /** Records a rejection without holding up the answer (after it, within the same invocation). */
 export function recordRejection(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, db: D1Database, siteId: number, r: Rejection) {
-  const write = db.batch(rejectionStatements(db, siteId, r)).catch((e) => console.error('could not record a rejection:', e));
+  const write = rejectionStatements(db, siteId, r)
+    .then((stmts) => db.batch(stmts))
+    .catch((e) => console.error('could not record a rejection:', e));
   if (ctx) ctx.waitUntil(write);
 }
 
+// Served by rejections_site_recent (site_id, at [, rowid]): no sort step.
 export const RECENT_REJECTIONS_SQL = `
-  SELECT at, method, route, status, code, message, fields, excerpt FROM rejections
-  WHERE site_id = ? ORDER BY id DESC LIMIT ${REJECTIONS_KEPT}`;
+  SELECT at, first_at, count, method, route, status, code, message, fields, excerpt FROM rejections
+  WHERE site_id = ? ORDER BY at DESC, id DESC LIMIT ${REJECTIONS_KEPT}`;
 
 export async function recentRejections(db: D1Database, siteId: number) {
   const { results } = await db
     .prepare(RECENT_REJECTIONS_SQL)
     .bind(siteId)
-    .all<{ at: number; method: string; route: string; status: number; code: string; message: string; fields: string; excerpt: string }>();
-  return results.map((r) => ({ ...r, at: new Date(r.at).toISOString(), fields: JSON.parse(r.fields) as FieldError[] }));
+    .all<{ at: number; first_at: number | null; count: number; method: string; route: string; status: number; code: string; message: string; fields: string; excerpt: string }>();
+  return results.map((r) => ({
+    ...r,
+    at: new Date(r.at).toISOString(),
+    first_at: new Date(r.first_at ?? r.at).toISOString(),
+    fields: JSON.parse(r.fields) as FieldError[],
+  }));
 }

@@ -86,12 +86,27 @@ describe('the rejected-requests log', () => {
   it('keeps the last 200 per site', async () => {
     const site = await newSite();
     for (let i = 0; i < 205; i++)
-      await env.DB.batch(rejectionStatements(env.DB, site.siteId, { method: 'POST', route: '/x', problem: { status: 400, code: `c${i}`, message: 'm', fields: [] }, sent: '' }));
+      await env.DB.batch(await rejectionStatements(env.DB, site.siteId, { method: 'POST', route: '/x', problem: { status: 400, code: `c${i}`, message: 'm', fields: [] }, sent: '' }, 1_000 + i));
     const { results } = await env.DB.prepare('SELECT code FROM rejections WHERE site_id = ? ORDER BY id').bind(site.siteId).all<{ code: string }>();
     expect(results).toHaveLength(200);
     expect(results[0].code).toBe('c5');
     const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${RECENT_REJECTIONS_SQL}`).bind(1).all<{ detail: string }>();
     expect(plan.results.map((r: { detail: string }) => r.detail).join('\n')).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('counts a refusal repeated instead of filling the log with it', async () => {
+    const site = await newSite();
+    const bad = { data: { customer_email: 'a@b.test', order_ammount: 1 } };
+    for (let i = 0; i < 5; i++) await post(site, '/api/updateOrder', bad);
+    await post(site, '/api/updateOrder', { data: {} });
+    const log = await rejections(site, 2);
+    await new Promise((r) => setTimeout(r, 100)); // every write of the log is done
+    const { rejections: all } = (await (await get(site, '/api/rejections/recent')).json()) as { rejections: Json[] };
+    expect(all).toHaveLength(2);
+    const repeated = all.find((r) => r.fields.some((f: Json) => f.field === 'data[order_ammount]'))!;
+    expect(repeated.count).toBe(5);
+    expect(Date.parse(repeated.first_at)).toBeLessThanOrEqual(Date.parse(repeated.at));
+    expect(log.length).toBeGreaterThan(0);
   });
 
   it('redacts keys and visitor cookies in forms, queries and JSON, and cuts long bodies', () => {

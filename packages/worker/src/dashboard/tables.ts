@@ -30,6 +30,8 @@ export interface EventView {
 
 export interface RejectionView {
   at: string;
+  first_at: string;
+  count: number;
   method: string;
   route: string;
   status: number;
@@ -102,4 +104,7 @@ function reasons(r: RejectionView): string {
   return (restates ? fields : [r.message, ...fields]).join('\n');
 }
 
-export const rejectionCells = (r: RejectionView): string[] => [utc(r.at), `${r.method} ${r.route}`, `${r.status} ${r.code}`, reasons(r), r.excerpt];
+/** The last time; a refusal repeated says how often since when. */
+const when = (r: RejectionView) => (r.count > 1 ? `${utc(r.at)}\n×${r.count} since ${utc(r.first_at)}` : utc(r.at));
+
+export const rejectionCells = (r: RejectionView): string[] => [when(r), `${r.method} ${r.route}`, `${r.status} ${r.code}`, reasons(r), r.excerpt];
