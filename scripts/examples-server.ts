@@ -1,9 +1,9 @@
 // Serves examples/ as a shop would: the shop theme and the SPA storefront, with {{TRACKER}} and
 // {{PUBLIC_KEY}} filled in, and /npm/ mapping the SPA's bare imports (`shopbeacon`, `js-cookie`)
 // to the built package, as a bundler would. Used by `npm start` and by the e2e tests.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -18,13 +18,19 @@ const MOUNTS: [prefix: string, path: string][] = [
 
 export function serveExamples(opts: { tracker: string; publicKey: string; port: number; host?: string }): Promise<Server> {
   const server = createServer((req, res) => {
-    let path = decodeURIComponent(new URL(req.url ?? '/', 'http://shop').pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://shop').pathname);
+    } catch {
+      return res.writeHead(400).end('bad path');
+    }
     if (path === '/') return res.writeHead(302, { location: '/shop-theme/index.html' }).end();
     // The SPA's routes (/spa-storefront/product/…) all load its one page.
     if (path.startsWith('/spa-storefront/') && !extname(path)) path = '/spa-storefront/index.html';
     const [prefix, dir] = MOUNTS.find(([p]) => path.startsWith(p))!;
     const file = prefix.endsWith('/') ? normalize(join(dir, path.slice(prefix.length))) : dir;
-    if (!file.startsWith(resolve(dir)) || !existsSync(file) || file.endsWith('/')) return res.writeHead(404).end('not found');
+    const inside = file === resolve(dir) || file.startsWith(resolve(dir) + sep);
+    if (!inside || !existsSync(file) || !statSync(file).isFile()) return res.writeHead(404).end('not found');
     const type = TYPES[extname(file)] ?? 'application/octet-stream';
     let body: Buffer | string = readFileSync(file);
     if (/html|javascript/.test(type)) body = body.toString('utf8').replaceAll('{{TRACKER}}', opts.tracker).replaceAll('{{PUBLIC_KEY}}', opts.publicKey);

@@ -36,6 +36,9 @@ export const ITEM_FIELDS = {
   unit_price: { t: 'amount' },
 } as const satisfies Record<string, Kind>;
 
+/** The sbt cookie's value (customer_cookie): what the tracker sets, and what older trackers may have set. */
+export const SBT_PATTERN = /^[\w.-]{8,128}$/;
+
 /** Order states (seed 003): the numbers are the wire values, the names what the dashboard shows. */
 export const ORDER_STATES = { 0: 'cancelled', 10: 'taken', 20: 'paid', 50: 'sent', 100: 'received' } as const;
 export type OrderState = keyof typeof ORDER_STATES;
@@ -62,6 +65,8 @@ export const LIMITS = {
   getUrlBytes: 8 * 1024,
   /** Tracker: unsent events kept in localStorage; the oldest are dropped first. */
   storedEvents: 500,
+  /** The sbt visitor cookie lives 13 months, the CNIL maximum (and under Chrome's 400-day cap). */
+  sbtDays: 395,
   /** Tracker: an event's client time (ms) is within 2000-01-01 and 2100-01-01. */
   minClientTs: 946_684_800_000,
   maxClientTs: 4_102_444_800_000,

@@ -13,6 +13,7 @@ import {
   type Order,
   PROFILE_FIELDS,
   type Profile,
+  SBT_PATTERN,
 } from './fields';
 
 export interface FieldError {
@@ -30,7 +31,6 @@ const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 // The HTML standard's "valid email address" (what <input type=email> accepts).
 const EMAIL =
   /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-const COOKIE = /^[A-Za-z0-9._-]{8,128}$/;
 const LANG = /^[A-Za-z]{2,3}(?:[_-][A-Za-z0-9]{2,8}){0,3}$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATETIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})$/;
@@ -158,7 +158,7 @@ export function checkKind(kind: Kind, v: unknown): Check {
     }
     case 'cookie': {
       const s = scalar(v);
-      return s !== undefined && COOKIE.test(s) ? ok(s) : bad('must be the sbt cookie value (8 to 128 characters: letters, digits, "-", "_", ".")');
+      return s !== undefined && SBT_PATTERN.test(s) ? ok(s) : bad('must be the sbt cookie value (8 to 128 characters: letters, digits, "-", "_", ".")');
     }
     case 'enum': {
       const s = scalar(v);

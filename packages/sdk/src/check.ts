@@ -3,7 +3,7 @@
 // compact: per kind it answers yes or no as checkKind does (test/check.test.ts runs both on one
 // corpus and lists where this one is lighter on purpose) and names the field. The server keeps
 // the last word.
-import { type EventType, LIMITS } from '@shopbeacon/protocol';
+import { type EventType, LIMITS, SBT_PATTERN } from '@shopbeacon/protocol';
 import { type Code, EVENTS, type Fields, ITEMS } from './tables';
 
 type Data = Record<string, unknown>;
@@ -16,7 +16,7 @@ const DAY = '^[1-9]\\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])';
 // edge hyphens.
 const PATTERNS: Record<string, RegExp> = {
   email: /^\s*[\w.!#$%&'*+/=?^`{|}~-]+@[a-z\d-]+(\.[a-z\d-]+)*\s*$/i, // the server trims it first
-  cookie: /^[\w.-]{8,128}$/,
+  cookie: SBT_PATTERN,
   lang: /^[a-z]{2,3}([_-][a-z\d]{2,8}){0,3}$/i,
   country: /^[a-z]{2}$/i,
   date: RegExp(DAY + '$'),

@@ -1,12 +1,13 @@
 // The sbt visitor cookie. Set from the page (first party) on the widest domain the browser
 // accepts, so www.shop.example and checkout.shop.example share one visitor.
+import { LIMITS, SBT_PATTERN } from '@shopbeacon/protocol';
 import Cookies from 'js-cookie';
 import { randomId } from './id';
 
 /** sbt if already set (by us on an earlier page, or by the Worker) and of the "cookie" kind. */
 export const readSbt = () => {
   const sbt = Cookies.get('sbt');
-  return sbt && /^[\w.-]{8,128}$/.test(sbt) ? sbt : undefined;
+  return sbt && SBT_PATTERN.test(sbt) ? sbt : undefined;
 };
 
 /**
@@ -29,10 +30,10 @@ export function widestDomain(host: string): string | undefined {
 }
 
 /**
- * (Re)writes sbt for 395 days: under Chrome's 400-day cap, and written again on every page so
+ * (Re)writes sbt for LIMITS.sbtDays (395): under Chrome's 400-day cap, and written again on every page so
  * an active visitor keeps it. A host-only sbt goes first: it would shadow ours when read.
  */
 export const writeSbt = (id: string) => {
   Cookies.remove('sbt');
-  Cookies.set('sbt', id, { domain: widestDomain(location.hostname), expires: 395, sameSite: 'lax', secure: location.protocol == 'https:' });
+  Cookies.set('sbt', id, { domain: widestDomain(location.hostname), expires: LIMITS.sbtDays, sameSite: 'lax', secure: location.protocol == 'https:' });
 };

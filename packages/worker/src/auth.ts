@@ -16,9 +16,8 @@ async function loadSite(db: D1Database, publicKey: string): Promise<SiteRow | nu
     .prepare('SELECT id, private_key_hash, settings FROM sites WHERE public_key = ?1')
     .bind(publicKey)
     .first<{ id: number; private_key_hash: string; settings: string }>();
-  if (!row) return null;
-  const site = { id: row.id, publicKey, privateKeyHash: row.private_key_hash, settings: withDefaults(JSON.parse(row.settings)) };
-  cacheSite(site);
+  const site = row && { id: row.id, publicKey, privateKeyHash: row.private_key_hash, settings: withDefaults(JSON.parse(row.settings)) };
+  cacheSite(publicKey, site);
   return site;
 }
 
@@ -32,6 +31,7 @@ export async function siteForKeys(db: D1Database, publicKey: string, privateKey:
   if (!PUBLIC_KEY.test(publicKey)) return null;
   const hash = await hashKey(privateKey);
   const cached = cachedSite(publicKey);
+  if (cached === null) return null; // no such site, a moment ago
   if (cached && (await timingSafeEqual(cached.privateKeyHash, hash))) return toSite(cached);
   const fresh = await loadSite(db, publicKey);
   if (fresh && (await timingSafeEqual(fresh.privateKeyHash, hash))) return toSite(fresh);
@@ -41,7 +41,8 @@ export async function siteForKeys(db: D1Database, publicKey: string, privateKey:
 /** The site of a public key alone (the tracker's endpoint), from the isolate cache when fresh. */
 export async function siteByPublicKey(db: D1Database, publicKey: string): Promise<Site | null> {
   if (!PUBLIC_KEY.test(publicKey)) return null;
-  const row = cachedSite(publicKey) ?? (await loadSite(db, publicKey));
+  const cached = cachedSite(publicKey);
+  const row = cached === undefined ? await loadSite(db, publicKey) : cached;
   return row && toSite(row);
 }
 

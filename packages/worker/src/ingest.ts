@@ -2,7 +2,7 @@
 // tracker in GET mode): every statement of a call goes into one db.batch, which D1 runs as a
 // single transaction, so a call writes everything or nothing, in one round trip.
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
-import { orderJson, type OrderInput, type OrderRow, upsertOrder } from './orders';
+import { orderJson, type RequiredOrder, type OrderRow, upsertOrder } from './orders';
 import { invalidFields, ProblemError } from './problem';
 import { type Guard, legalBasisChange, profileIdSql, profileJson, type ProfileRow, type Source, type Stmt, upsertProfile } from './profiles';
 import type { Settings } from './settings';
@@ -54,7 +54,7 @@ const selectProfile = (siteId: number, p: Profile): Stmt => {
  */
 export function orderStatements(site: IngestSite, input: Required<UpdateInput>, source: Source, now: number, guard?: Guard) {
   const { profile } = input;
-  const order = input.order as OrderInput;
+  const order = input.order as RequiredOrder;
   const stmts = upsertProfile(site.id, profile, site.settings, source, now, guard);
   const profileAt = stmts.length - 1;
   const orderAt = stmts.length;

@@ -11,9 +11,9 @@ import { isValidated, type Settings, validationThreshold } from './settings';
  * (source tracker) never changes an order the shop's server sent: anyone holding the public
  * key could otherwise cancel it; then no row is returned.
  */
-export type OrderInput = Required<Pick<Order, 'order_idorder' | 'order_state' | 'order_amount' | 'order_crea_dt'>> & Order;
+export type RequiredOrder = Required<Pick<Order, 'order_idorder' | 'order_state' | 'order_amount' | 'order_crea_dt'>> & Order;
 
-export function upsertOrder(siteId: number, profileId: Stmt, o: OrderInput, source: Source, now: number, guard?: Guard): Stmt {
+export function upsertOrder(siteId: number, profileId: Stmt, o: RequiredOrder, source: Source, now: number, guard?: Guard): Stmt {
   const attrs = o.product_attributes === undefined ? null : JSON.stringify(o.product_attributes);
   return {
     sql: `INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service,

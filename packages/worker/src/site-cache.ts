@@ -13,19 +13,22 @@ export interface SiteRow {
   settings: Settings;
 }
 
-const entries = new Map<string, { row: SiteRow; expires: number }>();
+// null: no site has this public key (so a flood of made-up keys costs D1 one read per key and
+// lifetime, not one per request); a site created meanwhile is seen within the lifetime.
+const entries = new Map<string, { row: SiteRow | null; expires: number }>();
 
-export function cachedSite(publicKey: string, now = Date.now()): SiteRow | undefined {
+/** The cached row, null when the key is cached as unknown, undefined when not cached. */
+export function cachedSite(publicKey: string, now = Date.now()): SiteRow | null | undefined {
   const hit = entries.get(publicKey);
   if (hit && hit.expires > now) return hit.row;
   if (hit) entries.delete(publicKey);
   return undefined;
 }
 
-export function cacheSite(row: SiteRow, now = Date.now()) {
+export function cacheSite(publicKey: string, row: SiteRow | null, now = Date.now()) {
   // Bounded: a flood of distinct public keys must not grow the isolate's memory.
   if (entries.size >= 10_000) entries.clear();
-  entries.set(row.publicKey, { row, expires: now + CACHE_TTL_MS });
+  entries.set(publicKey, { row, expires: now + CACHE_TTL_MS });
 }
 
 export const forgetSite = (publicKey: string) => entries.delete(publicKey);

@@ -72,6 +72,18 @@ describe('HTTP Basic auth with the site keys', () => {
     expect(await rotatePrivateKey(env.DB, 'pk_nobodyhasthiskey0000')).toBeNull();
   });
 
+  it('remembers an unknown public key for the cache lifetime: made-up keys cost one D1 read each, not one per request', async () => {
+    const publicKey = 'pk_' + 'C'.repeat(22);
+    const privateKey = 'sk_' + 'C'.repeat(43);
+    const authorization = basic(publicKey, privateKey);
+    expect((await SELF.fetch('https://tracker.test/api/settings', { headers: { authorization } })).status).toBe(401);
+    // The site appears in D1 (the CLI, another isolate): this isolate still knows it as unknown.
+    await env.DB.prepare('INSERT INTO sites (name, public_key, private_key_hash, key_rotated_at, created_at) VALUES (?, ?, ?, 0, 0)')
+      .bind('later', publicKey, await hashKey(privateKey))
+      .run();
+    expect((await SELF.fetch('https://tracker.test/api/settings', { headers: { authorization } })).status).toBe(401);
+  });
+
   it('a key rotated elsewhere (another isolate, the CLI) is accepted at once: a mismatch re-reads the row', async () => {
     const site = await newSite();
     expect((await get(site, '/api/settings')).status).toBe(200);

@@ -1,4 +1,5 @@
 // /collect: where the browser SDK sends events, with the site's public key only.
+import { LIMITS } from '@shopbeacon/protocol';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import { setCookie } from 'hono/cookie';
@@ -14,7 +15,6 @@ export const collectRoutes = new Hono<AppEnv>();
 
 // 1×1 transparent GIF: what a GET-mode pixel answers.
 const GIF = Uint8Array.from(atob('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7'), (ch) => ch.charCodeAt(0));
-const SBT_MAX_AGE = 395 * 24 * 3600; // 13 months, the CNIL maximum
 
 /**
  * The page's origin and host: the Origin header, or the Referer's for GET pixels (which send no
@@ -73,7 +73,7 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
       // Safari caps cookies written by script at 7 days; one set by the shop's own site lives on.
       setCookie(c, 'sbt', input.events[0].sbt, {
         path: '/',
-        maxAge: SBT_MAX_AGE,
+        maxAge: LIMITS.sbtDays * 24 * 3600,
         sameSite: 'Lax',
         secure: new URL(c.req.url).protocol === 'https:',
         ...(domain ? { domain } : {}),
