@@ -9,7 +9,8 @@
 import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
 import { invalidFields, type Problem, ProblemError } from './problem';
-import { type Guard, type Stmt, updateProfileByCookie, upsertProfile } from './profiles';
+import { updateProfileByCookie, upsertProfile } from './profiles';
+import type { Guard, Stmt } from './sql';
 
 export interface CollectInput {
   key: unknown;

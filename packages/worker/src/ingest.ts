@@ -4,7 +4,9 @@
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
 import { orderJson, type RequiredOrder, type OrderRow, upsertOrder } from './orders';
 import { invalidFields, ProblemError } from './problem';
-import { type Guard, legalBasisChange, profileIdSql, profileJson, type ProfileRow, type Source, type Stmt, upsertProfile } from './profiles';
+import { legalBasisChange } from './gdpr';
+import { profileIdSql, profileJson, type ProfileRow, type Source, upsertProfile } from './profiles';
+import type { Guard, Stmt } from './sql';
 import type { Settings } from './settings';
 
 export interface IngestSite {

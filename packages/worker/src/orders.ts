@@ -1,7 +1,8 @@
 // Orders: the first call with an order_idorder creates the order, every later one updates it
 // (seed 003, "Gestion de l'idorder"). One INSERT … ON CONFLICT DO UPDATE … RETURNING does both.
 import { ORDER_STATES, type Order, type OrderState } from '@shopbeacon/protocol';
-import { type Guard, guardedValues, mergeTagsSql, type Source, type Stmt } from './profiles';
+import type { Source } from './profiles';
+import { type Guard, guardedValues, mergeTagsSql, type Stmt } from './sql';
 import { isValidated, type Settings, validationThreshold } from './settings';
 
 /**

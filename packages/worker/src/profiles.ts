@@ -2,7 +2,9 @@
 // the same statement (INSERT … ON CONFLICT DO UPDATE), so a call costs no read before its write.
 // Tags, custom fields and GDPR states are merged in SQL against the stored row.
 import type { Profile } from '@shopbeacon/protocol';
-import type { GdprTarget, Settings } from './settings';
+import { gdprChanges, gdprSet, mergePatches } from './gdpr';
+import type { Settings } from './settings';
+import { type Guard, guardedValues, mergeTagsSql, type Stmt } from './sql';
 
 export type Source = 'api' | 'tracker';
 
@@ -30,86 +32,12 @@ const COLUMNS = {
 
 const OPTINS = { customer_isoptin: 'isoptin', customer_mobile_isoptin: 'mobile_isoptin' } as const;
 
-/** A statement of the batch: SQL with anonymous ? parameters, in order. */
-export interface Stmt {
-  sql: string;
-  params: unknown[];
-}
-
 /** The profile's id as a subquery, for the later statements of the same batch. */
 export function profileIdSql(siteId: number, p: Profile): Stmt {
   return p.external_id !== undefined
     ? { sql: '(SELECT id FROM profiles WHERE site_id = ? AND external_id = ?)', params: [siteId, p.external_id] }
     : { sql: '(SELECT id FROM profiles WHERE site_id = ? AND email = ?)', params: [siteId, p.customer_email] };
 }
-
-/** Tags kept in insertion order: the stored ones minus `del`, then the new ones of `add`. */
-export const mergeTagsSql = (column: string) =>
-  `(SELECT json_group_array(value) FROM (
-     SELECT value FROM json_each(${column}) WHERE value NOT IN (SELECT value FROM json_each(?))
-     UNION ALL
-     SELECT value FROM json_each(?) WHERE value NOT IN (SELECT value FROM json_each(${column}))))`;
-
-/** One GDPR state change: a JSON merge patch for profiles.gdpr, applied when `when` holds on the stored row. */
-export interface GdprChange {
-  patch: string;
-  when: Stmt;
-}
-
-function gdprChange(target: GdprTarget, status: string, source: string, now: number, when: Stmt): GdprChange {
-  const group = target.to === 'consent' ? 'consents' : 'legal_bases';
-  return { patch: JSON.stringify({ [group]: { [target.id]: { status, at: new Date(now).toISOString(), source } } }), when };
-}
-
-/** The legal basis put on a profile, status accepted, when the event happens and it has none yet. */
-export const legalBasisChange = (id: string, source: 'order' | 'account', now: number): GdprChange =>
-  gdprChange({ to: 'legal_basis', id }, 'accepted', source, now, { sql: 'json_extract(gdpr, ?) IS NULL', params: [`$.legal_bases."${id}"`] });
-
-/**
- * What the settings make of this call's opt-ins and action (seed 000, "Configurez le RGPD").
- * `incoming` is the SQL (and parameters) of the opt-in value being written: excluded.x in an upsert.
- */
-function gdprChanges(p: Profile, settings: Settings, now: number, incoming = (column: string, _v: number): Stmt => ({ sql: `excluded.${column}`, params: [] })): GdprChange[] {
-  const changes: GdprChange[] = [];
-  const optins = [
-    ['customer_isoptin', settings.gdpr.email_optin, 'isoptin', 'email_optin'],
-    ['customer_mobile_isoptin', settings.gdpr.sms_optin, 'mobile_isoptin', 'sms_optin'],
-  ] as const;
-  for (const [field, target, column, source] of optins) {
-    const v = p[field];
-    if (!target || (v !== 1 && v !== 0)) continue;
-    const value = incoming(column, v);
-    changes.push(gdprChange(target, v === 1 ? 'accepted' : 'refused', source, now, { sql: `${column} IS NOT ${value.sql}`, params: value.params }));
-  }
-  if (p.action === 'account' && settings.gdpr.on_account) changes.push(legalBasisChange(settings.gdpr.on_account, 'account', now));
-  return changes;
-}
-
-/** Deep merge of JSON merge patches, for a new row (RFC 7396 on an empty document). */
-function mergePatches(patches: string[]): string {
-  const out: Record<string, Record<string, unknown>> = {};
-  for (const p of patches)
-    for (const [group, entries] of Object.entries(JSON.parse(p) as Record<string, Record<string, unknown>>))
-      out[group] = { ...out[group], ...entries };
-  return JSON.stringify(out);
-}
-
-/** The gdpr column's new value: each change merged in when its condition holds on the stored row. */
-export function gdprSet(changes: GdprChange[], params: unknown[]): string {
-  let expr = 'gdpr';
-  for (const c of changes) {
-    // Parameters bind in text order: the innermost CASE comes first.
-    expr = `json_patch(${expr}, CASE WHEN ${c.when.sql} THEN ? ELSE '{}' END)`;
-    params.push(...c.when.params, c.patch);
-  }
-  return `gdpr = ${expr}`;
-}
-
-/**
- * A condition that must hold for the statements to write (SQL with its parameters): the
- * tracker's guard that the event is new, so a retried event changes nothing.
- */
-export type Guard = Stmt | undefined;
 
 /**
  * The statements that find or create the profile and apply every field of `p`. When both
@@ -179,10 +107,6 @@ export function upsertProfile(siteId: number, p: Profile, settings: Settings, so
   });
   return stmts;
 }
-
-/** VALUES (…), or the same row selected only when the guard holds. */
-export const guardedValues = (values: string, guard: Guard) =>
-  guard ? `SELECT ${values} WHERE ${guard.sql}` : `VALUES (${values})`;
 
 /**
  * An opt-in with no email (an SMS sign-up box): it goes to the visitor's profile, found by the
