@@ -968,6 +968,10 @@ async function main() {
     for (let i = 0; i < RECENT.warmup; i++) await expectStatus(await fetch(runtime2 + recentPath, { headers: recentAuth }), 200, `GET ${recentPath}`);
     const seqProxy = await sequential(server.base, recentPath, recentAuth, RECENT.sequential);
     const seqDirect = await sequential(runtime2, recentPath, recentAuth, RECENT.sequential);
+    // The floor: one D1 round trip that returns nothing, on the same server, the same way.
+    const floorProxy = await sequential(server.base, '/__bench/select', {}, RECENT.sequential);
+    const floorDirect = await sequential(runtime2, '/__bench/select', {}, RECENT.sequential);
+    log(`GET /__bench/select (SELECT 1) sequential: median ${fmt(floorProxy.p50)} ms (direct ${fmt(floorDirect.p50)} ms)`);
     log(`GET ${recentPath} sequential: median ${fmt(seqProxy.p50)} ms (direct ${fmt(seqDirect.p50)} ms), p99 ${fmt(seqProxy.p99)} ms (direct ${fmt(seqDirect.p99)} ms); body ${bodyBytes} bytes, ${got.length} orders`);
     const recentSpec: LoadSpec = { method: 'GET', path: recentPath, headers: recentAuth, connections: RECENT.connections, warmupS: RECENT.warmupS, durationS: RECENT.durationS };
     const recentProxy = await window(`GET ${recentPath}`, 'proxy', recentSpec);
@@ -1055,6 +1059,8 @@ async function main() {
       [
         [`sequential, ${RECENT.sequential} requests [proxy ]`, fmt(seqProxy.p50), fmt(seqProxy.p99), '', 0, vsGoal(seqProxy.p50)],
         [`sequential, ${RECENT.sequential} requests [direct]`, fmt(seqDirect.p50), fmt(seqDirect.p99), '', 0, vsGoal(seqDirect.p50)],
+        [`floor: SELECT 1 through D1, sequential [proxy ]`, fmt(floorProxy.p50), fmt(floorProxy.p99), '', 0, `recent = ${round(seqProxy.p50 / floorProxy.p50, 2)}× it`],
+        [`floor: SELECT 1 through D1, sequential [direct]`, fmt(floorDirect.p50), fmt(floorDirect.p99), '', 0, `recent = ${round(seqDirect.p50 / floorDirect.p50, 2)}× it`],
         [`autocannon, ${RECENT.connections} connections, ${RECENT.durationS} s [proxy ]`, fmt(recentProxy.p50), fmt(recentProxy.p99), fmt(recentProxy.rps, 1), recentProxy.non2xx, vsGoal(recentProxy.p50)],
         [`autocannon, ${RECENT.connections} connections, ${RECENT.durationS} s [direct]`, fmt(recentDirect.p50), fmt(recentDirect.p99), fmt(recentDirect.rps, 1), recentDirect.non2xx, vsGoal(recentDirect.p50)],
         ['RECENT_ORDERS_SQL alone, better-sqlite3', fmt(seeded.sqliteQueryMs.p50, 3), fmt(seeded.sqliteQueryMs.p99, 3), '', '', ''],
@@ -1080,6 +1086,7 @@ async function main() {
         plan: seeded.plan,
         sqliteQueryMs: seeded.sqliteQueryMs,
         sequential: { proxy: seqProxy, direct: seqDirect },
+        floorSelect1: { proxy: floorProxy, direct: floorDirect },
         load: { proxy: recentProxy, direct: recentDirect },
         bodyBytes,
         goalMedianMs: GOAL.recentMedianMs,

@@ -2,6 +2,8 @@
 // that exist only here (never in a production build, whose entry is packages/worker/src/index.ts):
 //   POST /__bench/noop    reads the body, answers 204; no D1.
 //   POST /__bench/insert  reads the body, one bound-parameter INSERT into bench_ingest, 200 JSON.
+//   GET  /__bench/select  one D1 round trip that carries nothing (SELECT 1): the floor of any
+//                         read, beside which GET /api/orders/recent is measured.
 // Every other request goes to the production app as it is (its own routes, 404 and errors).
 import { Hono } from 'hono';
 import type { Env } from '../packages/worker/src/env';
@@ -37,6 +39,8 @@ bench.post('/__bench/insert', async (c) => {
   const { meta } = await c.env.DB.prepare('INSERT INTO bench_ingest (received_at, body) VALUES (?1, ?2)').bind(Date.now(), body).run();
   return c.json({ ok: true, id: meta.last_row_id });
 });
+
+bench.get('/__bench/select', async (c) => c.json(await c.env.DB.prepare('SELECT 1 AS one').first()));
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
