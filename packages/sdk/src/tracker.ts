@@ -142,12 +142,15 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   addEventListener('online', flush);
   document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && flush());
 
-  if (given) writeSbt(sbt);
+  // The 13-month cookie only with analytics or functional consent: with both refused, essential
+  // events still go, carrying an id that lives as long as the page.
+  const keep = () => (allowed({ type: 'page' } as Stored) || allowed({ type: 'cart' } as Stored)) && writeSbt(sbt);
+  if (given) keep();
   soon(); // what earlier pages left unsent
 
   tracker.consent = (categories) => {
     given = categories;
-    writeSbt(sbt);
+    keep();
     held.splice(0).forEach(admit);
     // A later "no" also takes back what is still waiting.
     queue((events) => events.filter(allowed));

@@ -26,6 +26,18 @@ describe("consent: 'required'", () => {
     expect(batches[0].events[0].sbt).toBe(document.cookie.slice(4));
   });
 
+  it('with analytics and functional both refused, sets no cookie: essential events go with an id of this page only', async () => {
+    const page = openPage();
+    const t = tracker({ consent: 'required' });
+    t.order(order);
+    t.consent({ analytics: false, functional: false });
+    await settle();
+    expect(document.cookie).toBe('');
+    const [batch] = await page.batches();
+    expect(batch.events.map((e) => e.type)).toEqual(['order']);
+    expect(batch.events[0].sbt).toMatch(/^[\w-]{22}$/);
+  });
+
   it('drops waiting events whose category is refused, with a warning; essential ones still go', async () => {
     const page = openPage();
     const t = tracker({ consent: 'required' });
