@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import qs from 'qs';
 import { LIMITS } from '@shopbeacon/protocol';
 import type { AppEnv } from './env';
-import { ProblemError, problemResponse } from './problem';
+import { ProblemError } from './problem';
 
 const invalid = (message: string) =>
   new ProblemError({ status: 400, code: 'invalid_body', message, fields: [{ field: 'body', reason: message }] });
@@ -15,12 +15,10 @@ const invalid = (message: string) =>
 export const limitBody = () =>
   bodyLimit({
     maxSize: LIMITS.bodyBytes,
-    onError: () =>
-      problemResponse({
-        status: 413,
-        code: 'payload_too_large',
-        message: `The body is larger than ${LIMITS.bodyBytes / 1024} KB.`,
-      }),
+    // Thrown, not returned: app.onError answers it, and logs it for the site whose keys came.
+    onError: () => {
+      throw new ProblemError({ status: 413, code: 'payload_too_large', message: `The body is larger than ${LIMITS.bodyBytes / 1024} KB.` });
+    },
   });
 
 // Keys that name Object.prototype's internals: refused outright rather than silently dropped.

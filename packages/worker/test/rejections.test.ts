@@ -44,6 +44,13 @@ describe('the rejected-requests log', () => {
     expect(Date.parse(r.at)).toBeGreaterThan(Date.now() - 60_000);
   });
 
+  it('records a body over 64 KB sent with the site keys', async () => {
+    const site = await newSite();
+    expect((await post(site, '/api/updateOrder', { data: { customer_name: 'x'.repeat(70_000) } })).status).toBe(413);
+    const [r] = await rejections(site);
+    expect(r).toMatchObject({ route: '/api/updateOrder', status: 413, code: 'payload_too_large', excerpt: '' });
+  });
+
   it('records a wrong private key for a real public key (a backend with a rotated key)', async () => {
     const site = await newSite();
     const res = await SELF.fetch('https://tracker.test/api/updateOrder', { method: 'POST', headers: { authorization: `Basic ${btoa(`${site.publicKey}:sk_old`)}` }, body: 'data[customer_email]=a@b.test' });
