@@ -268,7 +268,7 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await merchant.page.getByLabel('For whom (a note for you)').fill('Agency dev');
     await merchant.page.getByRole('button', { name: 'Create a link' }).click();
     const url = (await merchant.page.locator('#share-url').textContent())!;
-    expect(url).toMatch(new RegExp(`^${base}/share/[A-Za-z0-9_-]{43}$`));
+    expect(url).toMatch(new RegExp(`^${base}/share/[A-Za-z0-9_-]{43}\\.[A-Za-z0-9_-]{43}$`));
     const mailto = (await merchant.page.locator('#share-mailto').getAttribute('href'))!;
     expect(decodeURIComponent(mailto)).toContain(url);
     expect(decodeURIComponent(mailto)).toContain(site.publicKey);

@@ -13,7 +13,7 @@ async function createLink(site: TestSite, form: Record<string, string> = {}) {
   const res = await client.post('/dashboard/share', { _csrf: await client.csrf('/dashboard/share'), label: 'Agency', ...form });
   expect(res.status).toBe(200);
   const html = await res.text();
-  const url = /<pre id="share-url"><code>(https:\/\/tracker\.test\/share\/[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(html)![1];
+  const url = /<pre id="share-url"><code>(https:\/\/tracker\.test\/share\/[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(html)![1];
   return { client, html, url, path: new URL(url).pathname, token: url.split('/').pop()! };
 }
 
@@ -87,11 +87,26 @@ describe('share links', () => {
 
     const second = await createLink(site);
     await env.DB.prepare('UPDATE share_links SET expires_at = ? WHERE token_hash != (SELECT token_hash FROM share_links WHERE id = ?) AND site_id = ?').bind(Date.now() - 1, id, site.siteId).run();
-    expect((await shareAccess(env.DB, second.token)).status).toBe('gone');
+    expect((await shareAccess(env, second.token)).status).toBe('gone');
     expect((await new Client().get(second.path)).status).toBe(410);
 
     expect((await new Client().get(`/share/${'A'.repeat(43)}`)).status).toBe(404);
     expect((await new Client().get('/share/short')).status).toBe(404);
     expect(token).not.toBe(second.token);
+  });
+
+  it('is signed: a forged or altered link is refused (404) before any database read', async () => {
+    const site = await newSite();
+    const { token } = await createLink(site);
+    const [nonce, sig] = token.split('.');
+    expect(nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const flip = (s: string) => (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
+    const db = { prepare: () => { throw new Error('no database read for a bad signature'); } } as unknown as D1Database;
+    for (const bad of [`${flip(nonce)}.${sig}`, `${nonce}.${flip(sig)}`, `${'A'.repeat(43)}.${'A'.repeat(43)}`]) {
+      expect((await shareAccess({ ...env, DB: db }, bad)).status).toBe('unknown');
+      expect((await new Client().get(`/share/${bad}`)).status).toBe(404);
+    }
+    expect((await shareAccess(env, token)).status).toBe('open');
   });
 });

@@ -1,14 +1,19 @@
 // Share links (seed 000, "Envoyez les informations d'intégration"): a read-only page with the
 // docs links, the public key, the code examples and the verify views, for the developer working
-// on the shop. The token is 256 random bits, shown once; only its SHA-256 is stored, with an
-// expiry and a revocation time, so a link can be ended at any moment.
+// on the shop. The token is 256 random bits signed with the deployment's secret (HMAC-SHA-256),
+// shown once: a forged or altered link is refused before any database read. Only the token's
+// SHA-256 is stored, with an expiry and a revocation time, so a link can be ended at any moment.
+import { timingSafeEqual } from 'hono/utils/buffer';
+import type { Env } from '../env';
 import { hashKey } from '../keys';
-import { randomToken } from './secret';
+import { hmac, randomToken, sessionSecret } from './secret';
 
 export const SHARE_DAYS_DEFAULT = 7;
 export const SHARE_DAYS_MAX = 30;
 const DAY_MS = 86_400_000;
-export const SHARE_TOKEN = /^[A-Za-z0-9_-]{43}$/;
+export const SHARE_TOKEN = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
+
+const signature = async (env: Env, nonce: string) => hmac(await sessionSecret(env), `share:${nonce}`);
 
 export interface ShareLink {
   id: number;
@@ -23,8 +28,10 @@ export function shareDays(v: unknown): number {
   return Number.isInteger(n) ? Math.min(Math.max(n, 1), SHARE_DAYS_MAX) : SHARE_DAYS_DEFAULT;
 }
 
-export async function createShareLink(db: D1Database, siteId: number, label: string, days: number, now = Date.now()) {
-  const token = randomToken();
+export async function createShareLink(env: Env, siteId: number, label: string, days: number, now = Date.now()) {
+  const db = env.DB;
+  const nonce = randomToken();
+  const token = `${nonce}.${await signature(env, nonce)}`;
   const expiresAt = now + shareDays(days) * DAY_MS;
   const row = await db
     .prepare('INSERT INTO share_links (site_id, token_hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
@@ -54,9 +61,10 @@ export type ShareAccess =
   | { status: 'unknown' }; // never existed: 404
 
 /** What a /share/<token> request may see. */
-export async function shareAccess(db: D1Database, token: string, now = Date.now()): Promise<ShareAccess> {
-  if (!SHARE_TOKEN.test(token)) return { status: 'unknown' };
-  const row = await db
+export async function shareAccess(env: Env, token: string, now = Date.now()): Promise<ShareAccess> {
+  const parts = SHARE_TOKEN.exec(token);
+  if (!parts || !(await timingSafeEqual(parts[2], await signature(env, parts[1])))) return { status: 'unknown' };
+  const row = await env.DB
     .prepare(
       `SELECT l.expires_at, l.revoked_at, s.id, s.name, s.public_key FROM share_links l JOIN sites s ON s.id = l.site_id
        WHERE l.token_hash = ?`,

@@ -15,7 +15,7 @@ const GONE = 'This link was revoked or has expired. Ask the shop for a new one.'
 const UNKNOWN = 'No such link. Check that it was copied whole.';
 
 async function open(c: Context<DashEnv>) {
-  const access = await shareAccess(c.env.DB, c.req.param('token') ?? '');
+  const access = await shareAccess(c.env, c.req.param('token') ?? '');
   if (access.status === 'open') return access;
   throw access.status === 'gone' ? new PageError(410, 'Link no longer valid', GONE) : new PageError(404, 'Link not found', UNKNOWN);
 }
@@ -45,7 +45,7 @@ sharedRoutes.get('/share/:token', async (c) => {
 });
 
 sharedRoutes.get('/share/:token/views/:file{(?:orders|events|rejections)\\.json}', async (c) => {
-  const access = await shareAccess(c.env.DB, c.req.param('token'));
+  const access = await shareAccess(c.env, c.req.param('token'));
   if (access.status !== 'open') return c.json({ error: access.status === 'gone' ? GONE : UNKNOWN }, access.status === 'gone' ? 410 : 404);
   const view = c.req.param('file').slice(0, -'.json'.length) as View;
   return c.json(await viewTable(c.env.DB, access.publicKey, view, c.req.query('q') ?? ''));
