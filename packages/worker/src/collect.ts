@@ -15,8 +15,11 @@ import type { Guard, Stmt } from './sql';
 export interface CollectInput {
   key: unknown;
   visit: boolean;
-  /** The events as checked, in the order sent; `errors` set on those refused (`conflict`: a 409). */
-  events: (CheckedEvent & { errors?: FieldError[]; conflict?: boolean })[];
+  /**
+   * The events as checked, in the order sent; `errors` set on those refused, with `refusal` saying
+   * why when it is not bad data: GET mode off (403) or two profiles for one identity (409).
+   */
+  events: (CheckedEvent & { errors?: FieldError[]; refusal?: 'get_mode' | 'conflict' })[];
   /** A POST batch (fields are named events[i].…) or a GET query (fields named as they are). */
   batch: boolean;
 }
@@ -60,9 +63,10 @@ const GET_MODE_OFF =
 function refuseForSite(site: IngestSite, input: CollectInput) {
   input.events.forEach((ev, i) => {
     if (ev.errors) return;
-    if (!site.settings.get_mode && GET_MODE_EVENTS.includes(ev.type))
+    if (!site.settings.get_mode && GET_MODE_EVENTS.includes(ev.type)) {
       ev.errors = [{ field: `${at(input, i)}type`, reason: `${ev.type} events need get_mode on` }];
-    else if (ev.profile) {
+      ev.refusal = 'get_mode';
+    } else if (ev.profile) {
       const undeclared = undeclaredCustomFields(ev.profile, site.settings, `${at(input, i)}data`);
       if (undeclared.length) ev.errors = undeclared;
     }
@@ -133,7 +137,7 @@ async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput
     }
     const [{ ev, i }] = list;
     ev.errors = (e.problem.fields ?? []).map((f) => ({ field: `${at(input, i)}${f.field}`, reason: f.reason }));
-    ev.conflict = true;
+    ev.refusal = 'conflict';
     return;
   }
   list.forEach(({ ev, i }, n) => {
@@ -152,8 +156,8 @@ export async function collect(db: D1Database, site: IngestSite, input: CollectIn
   const refused = input.events.filter((ev) => ev.errors);
   const errors = refused.flatMap((ev) => ev.errors!);
   if (!errors.length) return { refused: null, ...out };
-  const getModeOnly = errors.every((e) => e.reason.endsWith('need get_mode on'));
-  const conflictsOnly = refused.every((ev) => ev.conflict);
+  const getModeOnly = refused.every((ev) => ev.refusal === 'get_mode');
+  const conflictsOnly = refused.every((ev) => ev.refusal === 'conflict');
   const takenCount = input.events.length - refused.length;
   const message = getModeOnly
     ? GET_MODE_OFF

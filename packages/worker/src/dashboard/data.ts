@@ -1,6 +1,7 @@
 // The verify views' data, read through the same functions as the API (/api/orders/recent,
 // /api/events/recent, /api/rejections/recent): one data path.
 import { siteByPublicKey } from '../auth';
+import type { Site } from '../env';
 import { recentEvents } from '../events';
 import { recentOrdersJson } from '../orders';
 import { recentRejections } from '../rejections';
@@ -27,8 +28,7 @@ export async function siteOf(db: D1Database, publicKey: string) {
   return site;
 }
 
-export async function viewTable(db: D1Database, publicKey: string, view: View, q = ''): Promise<Table> {
-  const site = await siteOf(db, publicKey);
+export async function viewTable(db: D1Database, site: Site, view: View, q = ''): Promise<Table> {
   switch (view) {
     case 'orders': {
       const orders = JSON.parse(await recentOrdersJson(db, site.id, site.settings)) as OrderView[];

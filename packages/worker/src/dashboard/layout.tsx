@@ -2,6 +2,7 @@
 // Content-Security-Policy allows no inline script or style at all.
 import type { Child } from 'hono/jsx';
 import { ASSET_VERSION } from './assets';
+import { CsrfInput } from './components';
 
 export type Nav =
   | { kind: 'dashboard'; active: string; siteName: string; csrf: string }
@@ -30,7 +31,7 @@ function Menu({ nav }: { nav: Nav }) {
           </a>
         ))}
         <form method="post" action="/dashboard/logout" class="logout">
-          <input type="hidden" name="_csrf" value={nav.csrf} />
+          <CsrfInput token={nav.csrf} />
           <button type="submit">Log out</button>
         </form>
       </nav>

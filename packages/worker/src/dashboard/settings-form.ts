@@ -2,6 +2,7 @@
 // same updateSettings checks it), and its field errors back to the inputs they are about.
 import type { FieldError } from '@shopbeacon/protocol';
 import type { Settings } from '../settings';
+import type { Form } from './forms';
 
 export interface SettingsValues {
   get_mode: boolean;
@@ -35,7 +36,6 @@ export function valuesFromSettings(s: Settings): SettingsValues {
   };
 }
 
-type Form = Record<string, string | File | (string | File)[]>;
 const one = (v: Form[string] | undefined) => (typeof v === 'string' ? v : '');
 const list = (v: Form[string] | undefined) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => (typeof x === 'string' ? x : ''));
 

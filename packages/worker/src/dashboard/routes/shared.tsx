@@ -25,7 +25,7 @@ sharedRoutes.get('/share/:token', async (c) => {
   const db = c.env.DB;
   const q = c.req.query('q') ?? '';
   const site = await siteOf(db, access.publicKey);
-  const [orders, events, rejections] = await Promise.all(VIEWS.map((v) => viewTable(db, access.publicKey, v, v === 'orders' ? q : '')));
+  const [orders, events, rejections] = await Promise.all(VIEWS.map((v) => viewTable(db, site, v, v === 'orders' ? q : '')));
   return page(
     c,
     <SharedPage
@@ -48,5 +48,5 @@ sharedRoutes.get('/share/:token/views/:file{(?:orders|events|rejections)\\.json}
   const access = await shareAccess(c.env, c.req.param('token'));
   if (access.status !== 'open') return c.json({ error: access.status === 'gone' ? GONE : UNKNOWN }, access.status === 'gone' ? 410 : 404);
   const view = c.req.param('file').slice(0, -'.json'.length) as View;
-  return c.json(await viewTable(c.env.DB, access.publicKey, view, c.req.query('q') ?? ''));
+  return c.json(await viewTable(c.env.DB, await siteOf(c.env.DB, access.publicKey), view, c.req.query('q') ?? ''));
 });

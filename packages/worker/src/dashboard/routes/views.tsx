@@ -1,6 +1,6 @@
 // The verify views of a logged-in merchant, and the JSON their script polls.
 import { Hono } from 'hono';
-import { VIEWS, type View, viewTable } from '../data';
+import { siteOf, VIEWS, type View, viewTable } from '../data';
 import type { DashEnv } from '../env';
 import { EventsPage, OrdersPage, RejectionsPage } from '../pages/views';
 import { page } from '../render';
@@ -8,8 +8,8 @@ import { navFor, requireSession } from '../session-guard';
 
 export const viewRoutes = new Hono<DashEnv>();
 
-const table = (c: { env: DashEnv['Bindings']; get(k: 'session'): DashEnv['Variables']['session'] }, view: View, q = '') =>
-  viewTable(c.env.DB, c.get('session').publicKey, view, q);
+const table = async (c: { env: DashEnv['Bindings']; get(k: 'session'): DashEnv['Variables']['session'] }, view: View, q = '') =>
+  viewTable(c.env.DB, await siteOf(c.env.DB, c.get('session').publicKey), view, q);
 
 viewRoutes.get('/dashboard/orders', requireSession('page'), async (c) => {
   const q = c.req.query('q') ?? '';
