@@ -45,7 +45,7 @@ const ts = () =>
  * and bundled as its values: the script carries the field names and one code per field, not
  * protocol's kind objects nor the code that turns them into codes.
  */
-const tables = () => ({
+const tables = ({ codes = true } = {}) => ({
   name: 'tables',
   resolveId: (id, importer) => (id == './tables' && importer?.includes(sdk('src/')) ? '\0tables' : null),
   async load(id) {
@@ -53,10 +53,28 @@ const tables = () => ({
     const values = await tsImport(fileURLToPath(new URL(sdk('src/tables.ts'), import.meta.url)), import.meta.url);
     return Object.entries(values)
       .filter(([, value]) => typeof value != 'function')
-      .map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`)
+      .map(([name, value]) => `export const ${name} = ${JSON.stringify(codes ? value : names(name, value))};`)
       .join('\n');
   },
 });
+
+/**
+ * The script tag's budget (2,500 B brotli): js-cookie's three calls as src/cookie-lite.ts makes
+ * them (its header says why), and src/flags.ts with CHECK_VALUES false.
+ */
+const light = () => ({
+  name: 'light',
+  resolveId: (id) => (id == 'js-cookie' ? fileURLToPath(new URL(sdk('src/cookie-lite.ts'), import.meta.url)) : null),
+  load: (id) => (id.endsWith(sdk('src/flags.ts')) ? 'export const CHECK_VALUES = false;' : null),
+});
+
+/** Without value checks (CHECK_VALUES false), a field's code is 0: its name is what is checked. */
+const names = (table, value) => {
+  const zero = (fields) => Object.fromEntries(Object.keys(fields).map((name) => [name, 0]));
+  if (table == 'ITEMS') return zero(value);
+  if (table == 'EVENTS') return Object.fromEntries(Object.entries(value).map(([type, [consent, fields, required]]) => [type, [consent, zero(fields), required]]));
+  throw new Error(`tables: no light form for ${table}`);
+};
 
 /** README.md rendered once, at build time, with GitHub's heading anchors (#post-apiupdateorder). */
 const docs = () => ({
@@ -90,19 +108,18 @@ export default [
   {
     input: sdk('src/sdk.ts'),
     treeshake,
-    plugins: [tables(), nodeResolve({ browser: true }), ts(), manifest(), docs()],
+    plugins: [tables({ codes: false }), light(), nodeResolve({ browser: true }), ts(), manifest(), docs()],
     output: {
       file: sdk('dist/sdk.js'),
       format: 'iife',
-      plugins: [
+      strict: false,
+      plugins: process.env.NOMIN ? [] : [
         terser({
           ecma: 2020,
           toplevel: true,
           // unsafe_*: the script makes no use of what they assume away (getters with side
           // effects, Symbol.toPrimitive, methods on modified built-ins).
           compress: { passes: 3, unsafe: true, unsafe_arrows: true, unsafe_comps: true, unsafe_math: true, unsafe_methods: true, pure_getters: true },
-          // js-cookie's API is only called from inside the bundle: its property names are ours to shorten.
-          mangle: { properties: { regex: /^(withAttributes|withConverter|attributes|converter|read|write|set|get|remove)$/ } },
           format: { comments: false },
         }),
       ],

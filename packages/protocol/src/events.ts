@@ -1,14 +1,14 @@
 // Tracker events: what the browser SDK sends to /collect. The account, order and optin events
 // carry the server API's own fields (fields.ts), so one validator and one write path serve both;
 // page, product and cart add the fields of seed 004 (Connectif's product view and cart).
-import { type Kind, ORDER_FIELDS, ORDER_REQUIRED, PROFILE_FIELDS } from './fields';
+import { type Kind, LIMITS, ORDER_FIELDS, ORDER_REQUIRED, PROFILE_FIELDS } from './fields';
 
 export { ITEM_FIELDS } from './fields';
 
 export const PAGE_FIELDS = {
   url: { t: 'url' },
   referrer: { t: 'url' },
-  title: { t: 'text', max: 512 },
+  title: { t: 'text', max: LIMITS.titleLength },
 } as const satisfies Record<string, Kind>;
 
 export const PRODUCT_FIELDS = {

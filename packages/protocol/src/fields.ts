@@ -56,6 +56,8 @@ export const LIMITS = {
   customFieldValueLength: 1000,
   maxAmount: 1e12,
   urlLength: 2048,
+  /** A page view's title (the tracker cuts document.title to it). */
+  titleLength: 512,
   itemsPerCart: 500,
   /** Tracker: events in one POST /collect batch. */
   eventsPerBatch: 100,

@@ -6,8 +6,8 @@ import { readSbt, writeSbt } from './cookie';
 import { randomId, warn } from './id';
 import { createQueue, lease, type Stored } from './queue';
 import { EVENTS } from './tables';
-import { body, bytes, getUrl, send } from './transport';
-import type { Consent, EventData, Options, Tracker } from './types';
+import { bytes, query, strip } from './transport';
+import type { Consent, Options, Tracker } from './types';
 
 /** Events wait this long, so that a page view and a product view make one request. */
 const DELAY_MS = 1000;
@@ -27,9 +27,9 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   const signal = !off(honorGpc) && (nav.globalPrivacyControl || nav.doNotTrack == '1');
   // Unknown (false) until consent() when required; otherwise all on but targeting (seed 004's categories).
   let given: Consent | false = consent != 'required' && { analytics: true, functional: true };
-  /** Whether an event may go, once consent is known: its category's name, or "" when refused. */
-  const allowed = (e: Stored) => {
-    const c = EVENTS[e.type][0];
+  /** Whether an event of this type may go, once consent is known. */
+  const allowed = (type: EventType) => {
+    const c = EVENTS[type][0];
     return c == 'essential' || ((given as Consent)[c] && !(signal && c != 'functional'));
   };
 
@@ -43,14 +43,41 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   const held: Stored[] = [];
   let timer: ReturnType<typeof setTimeout> | 0 = 0;
 
-  /** 1 on the first request of a visit (a tab's session), so the Worker refreshes sbt once. */
-  const visit = (): 1 | undefined => {
+  /**
+   * A request's body (beacon mode: a CollectBatch) or URL (GET mode: one event). visit is 1 on
+   * the first request of a visit (a tab's session), so the Worker refreshes sbt once.
+   */
+  const request = (events: Stored[], visit?: 1) =>
+    get ? url + '?' + query({ key, visit, ...strip(events[0]) }, '').slice(1) : JSON.stringify({ key, visit, events: events.map(strip) });
+
+  /**
+   * Hands a batch over: a beacon, else a fetch (a POST of the batch, or GET mode's URL).
+   * sendBeacon only answers "queued or not": true counts as delivered. fetch shows the status:
+   * 2xx and 4xx are done (4xx with a warning: sending again cannot help), a network error or a
+   * 5xx keeps them for later. Before fetching, each event gets its next try time (10 s,
+   * doubling), so other flushes and tabs leave it alone while in flight, and a page that dies
+   * before the answer retries it later.
+   */
+  const send = (events: Stored[]) => {
+    const ids = events.map((e) => e.id);
+    const done = () => queue((all) => all.filter((e) => !ids.includes(e.id)));
+    let visit: 1 | undefined;
     try {
-      if (!sessionStorage.sbv) return (sessionStorage.sbv = 1);
+      if (!sessionStorage.sbv) visit = sessionStorage.sbv = 1;
     } catch {}
+    const r = request(events, visit);
+    const blob = get ? undefined : new Blob([r], { type: 'text/plain' });
+    if (blob && nav.sendBeacon?.(url, blob)) return done();
+    const now = Date.now();
+    queue((all) => all.map((e) => (ids.includes(e.id) ? { ...e, n: (e.n || 0) + 1, r: now + 1e4 * 2 ** Math.min(e.n || 0, 9) } : e)));
+    // credentials: sendBeacon sends cookies, and the Worker's Set-Cookie refreshing sbt needs them.
+    fetch(get ? r : url, { method: blob && 'POST', body: blob, keepalive: true, credentials: 'include' }).then((res) => {
+      if (res.status < 500) {
+        done();
+        if (!res.ok) warn(`HTTP ${res.status}, ${ids.length} event(s) dropped`);
+      }
+    }, () => {});
   };
-  /** GET mode's URL for one event, or a batch's body. */
-  const request = (events: Stored[], v = visit()) => (get ? getUrl(url, key, events[0], v) : body(key, events, v));
 
   /**
    * Sends what is due: in GET mode one request per event; else batches of at most
@@ -62,21 +89,20 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     clearTimeout(timer);
     timer = 0;
     // Offline, a beacon would be "queued" and lost: keep the events until the network is back.
-    if (!given || !navigator.onLine) return;
+    if (!given || !nav.onLine) return;
     if (!lease(name, me, true)) return soon();
     const now = Date.now();
     let batch: Stored[] = [];
-    const out = () => batch[0] && send(queue, batch, get ? request(batch) : url, get ? undefined : new Blob([request(batch)], { type: 'text/plain' }));
     for (const e of queue()
       .filter((e) => !(e.r! > now))
       .sort((a, b) => +gated(b) - +gated(a))) {
-      if (batch[0] && (get || batch[LIMITS.eventsPerBatch - 1] || gated(batch[0]) != gated(e) || bytes(body(key, [...batch, e], 1)) > LIMITS.beaconBytes)) {
-        out();
+      if (batch[0] && (get || batch[LIMITS.eventsPerBatch - 1] || gated(batch[0]) != gated(e) || bytes(request([...batch, e], 1)) > LIMITS.beaconBytes)) {
+        send(batch);
         batch = [];
       }
       batch.push(e);
     }
-    out();
+    if (batch[0]) send(batch);
     lease(name, me);
   };
   const soon = () => {
@@ -84,7 +110,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   };
 
   const admit = (e: Stored) => {
-    if (!allowed(e)) return warn(`${e.type} not sent: no ${EVENTS[e.type][0]} consent`);
+    if (!allowed(e.type)) return warn(`${e.type} not sent: no ${EVENTS[e.type][0]} consent`);
     queue((events) => {
       if (events.push(e) > LIMITS.storedEvents) warn('queue full, oldest event dropped');
       return events.slice(-LIMITS.storedEvents);
@@ -118,7 +144,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
       data || {
         url: location.href.slice(0, LIMITS.urlLength),
         referrer: referrer.slice(0, LIMITS.urlLength),
-        title: document.title.slice(0, EVENTS.page[1].title as number),
+        title: document.title.slice(0, LIMITS.titleLength),
       },
     );
   };
@@ -144,7 +170,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
 
   // The 13-month cookie only with analytics or functional consent: with both refused, essential
   // events still go, carrying an id that lives as long as the page.
-  const keep = () => (allowed({ type: 'page' } as Stored) || allowed({ type: 'cart' } as Stored)) && writeSbt(sbt);
+  const keep = () => (allowed('page') || allowed('cart')) && writeSbt(sbt);
   if (given) keep();
   soon(); // what earlier pages left unsent
 
@@ -153,7 +179,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     keep();
     held.splice(0).forEach(admit);
     // A later "no" also takes back what is still waiting.
-    queue((events) => events.filter(allowed));
+    queue((events) => events.filter((e) => allowed(e.type)));
     soon();
   };
   tracker.flush = flush;

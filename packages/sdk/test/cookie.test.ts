@@ -1,5 +1,7 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import Cookies from 'js-cookie';
+import { describe, expect, it, vi } from 'vitest';
 import { readSbt, widestDomain, writeSbt } from '../src/cookie';
+import lite from '../src/cookie-lite';
 import { createTracker } from '../src/index';
 import { freshKey, openPage, settle } from './helpers';
 
@@ -74,6 +76,54 @@ describe('sbt cookie', () => {
     expect(readSbt()).toBeUndefined();
     createTracker({ key: freshKey(), endpoint: 'https://track.shop.example', autoPage: false });
     expect(readSbt()).toMatch(/^[\w-]{22}$/);
+  });
+});
+
+describe("cookie-lite, js-cookie's place in the script tag", () => {
+  /** src/cookie.ts as the npm build has it (js-cookie), or as the script tag has it (cookie-lite). */
+  async function cookieModule(withLite: boolean) {
+    vi.resetModules();
+    if (withLite) vi.doMock('js-cookie', () => import('../src/cookie-lite'));
+    else vi.doUnmock('js-cookie');
+    const module = await import('../src/cookie');
+    vi.doUnmock('js-cookie');
+    return module;
+  }
+
+  it('makes cookie.ts write what js-cookie makes it write, string for string', async () => {
+    const writes: string[][] = [];
+    for (const withLite of [false, true]) {
+      const { widestDomain, writeSbt } = await cookieModule(withLite);
+      for (const url of ['https://a.b.shop.co.uk/', 'http://localhost:8787/', 'https://www.shop.example/']) {
+        openPage(url);
+        vi.spyOn(crypto, 'getRandomValues').mockImplementation((a) => a); // one probe value for both
+        const w = cookieWrites();
+        widestDomain(location.hostname);
+        writeSbt('worker.set-id_0123456789');
+        writes.push(w);
+        vi.restoreAllMocks();
+      }
+    }
+    expect(writes.slice(3)).toEqual(writes.slice(0, 3));
+    expect(writes.flat().length).toBeGreaterThan(10);
+  });
+
+  it('reads what js-cookie reads: the first of a name, not a name it ends or starts', () => {
+    openPage('https://www.shop.example/');
+    const jars = [
+      '',
+      'sbt=AAAAAAAAAAAAAAAAAAAAAA',
+      'a=1; sbt=worker.set-id_0123456789; b=2',
+      'xsbt=no; sbt_probe=no; sbt=yes.yes.yes',
+      'sbt=first.first; sbt=second.second',
+      'sbt=',
+      'other=1',
+    ];
+    const get = vi.spyOn(document, 'cookie', 'get');
+    for (const jar of jars) {
+      get.mockReturnValue(jar);
+      for (const name of ['sbt', 'sbt_probe']) expect(lite.get(name), `${name} in "${jar}"`).toBe(Cookies.get(name));
+    }
   });
 });
 
