@@ -1,6 +1,8 @@
-// Builds the browser SDK (packages/sdk) three ways: `npx rollup -c`
+// Builds the browser SDK (packages/sdk) four ways: `npx rollup -c`
 //   dist/sdk.js      the script tag: one minified IIFE, everything bundled (the Worker serves it at /sdk.js)
-//                    and dist/manifest.json {file, hash, bytes, gzip, brotli} for cache busting
+//                    and dist/manifest.json {file, hash, bytes, gzip, brotli} for cache busting;
+//                    it checks field names and required fields, the Worker checks values
+//   dist/sdk.debug.js the same, checking every value in the browser too (/sdk.debug.js, for integrating)
 //   dist/index.js    the npm package "shopbeacon" (ESM): js-cookie stays a dependency,
 //                    @shopbeacon/protocol (private) is bundled
 //   dist/index.d.ts  its types, with protocol's types inlined
@@ -45,7 +47,7 @@ const ts = () =>
  * and bundled as its values: the script carries the field names and one code per field, not
  * protocol's kind objects nor the code that turns them into codes.
  */
-const tables = ({ codes = true } = {}) => ({
+const tables = () => ({
   name: 'tables',
   resolveId: (id, importer) => (id == './tables' && importer?.includes(sdk('src/')) ? '\0tables' : null),
   async load(id) {
@@ -53,28 +55,21 @@ const tables = ({ codes = true } = {}) => ({
     const values = await tsImport(fileURLToPath(new URL(sdk('src/tables.ts'), import.meta.url)), import.meta.url);
     return Object.entries(values)
       .filter(([, value]) => typeof value != 'function')
-      .map(([name, value]) => `export const ${name} = ${JSON.stringify(codes ? value : names(name, value))};`)
+      .map(([name, value]) => `export const ${name} = ${JSON.stringify(value)};`)
       .join('\n');
   },
 });
 
 /**
- * The script tag's budget (2,500 B brotli): js-cookie's three calls as src/cookie-lite.ts makes
- * them (its header says why), and src/flags.ts with CHECK_VALUES false.
+ * The script tag: js-cookie's three calls as src/cookie-lite.ts makes them (its header says why),
+ * and src/flags.ts's CHECK_VALUES as given: false in /sdk.js (its budget is 2,500 B brotli), true
+ * in /sdk.debug.js.
  */
-const light = () => ({
-  name: 'light',
+const scriptTag = ({ checkValues }) => ({
+  name: 'script-tag',
   resolveId: (id) => (id == 'js-cookie' ? fileURLToPath(new URL(sdk('src/cookie-lite.ts'), import.meta.url)) : null),
-  load: (id) => (id.endsWith(sdk('src/flags.ts')) ? 'export const CHECK_VALUES = false;' : null),
+  load: (id) => (id.endsWith(sdk('src/flags.ts')) ? `export const CHECK_VALUES = ${checkValues};` : null),
 });
-
-/** Without value checks (CHECK_VALUES false), a field's code is 0: its name is what is checked. */
-const names = (table, value) => {
-  const zero = (fields) => Object.fromEntries(Object.keys(fields).map((name) => [name, 0]));
-  if (table == 'ITEMS') return zero(value);
-  if (table == 'EVENTS') return Object.fromEntries(Object.entries(value).map(([type, [consent, fields, required]]) => [type, [consent, zero(fields), required]]));
-  throw new Error(`tables: no light form for ${table}`);
-};
 
 /** README.md rendered once, at build time, with GitHub's heading anchors (#post-apiupdateorder). */
 const docs = () => ({
@@ -88,7 +83,7 @@ const docs = () => ({
   },
 });
 
-/** Sizes and a content hash of the script, written next to it for the Worker's cache busting. */
+/** Sizes and a content hash of the script, written next to it (manifest.json) for the Worker's cache busting. */
 const manifest = () => ({
   name: 'manifest',
   generateBundle(_, bundle) {
@@ -104,27 +99,31 @@ const manifest = () => ({
   },
 });
 
-export default [
-  {
-    input: sdk('src/sdk.ts'),
-    treeshake,
-    plugins: [tables({ codes: false }), light(), nodeResolve({ browser: true }), ts(), manifest(), docs()],
-    output: {
-      file: sdk('dist/sdk.js'),
-      format: 'iife',
-      strict: false,
-      plugins: process.env.NOMIN ? [] : [
-        terser({
-          ecma: 2020,
-          toplevel: true,
-          // unsafe_*: the script makes no use of what they assume away (getters with side
-          // effects, Symbol.toPrimitive, methods on modified built-ins).
-          compress: { passes: 3, unsafe: true, unsafe_arrows: true, unsafe_comps: true, unsafe_math: true, unsafe_methods: true, pure_getters: true },
-          format: { comments: false },
-        }),
-      ],
-    },
+/** A script-tag build: one minified IIFE, everything bundled. */
+const script = (file, checkValues, plugins = []) => ({
+  input: sdk('src/sdk.ts'),
+  treeshake,
+  plugins: [tables(), scriptTag({ checkValues }), nodeResolve({ browser: true }), ts(), ...plugins],
+  output: {
+    file: sdk(`dist/${file}`),
+    format: 'iife',
+    strict: false, // nothing in it differs in sloppy mode: its "use strict" is bytes for nothing
+    plugins: [
+      terser({
+        ecma: 2020,
+        toplevel: true,
+        // unsafe_*: the script makes no use of what they assume away (getters with side
+        // effects, Symbol.toPrimitive, methods on modified built-ins).
+        compress: { passes: 3, unsafe: true, unsafe_arrows: true, unsafe_comps: true, unsafe_math: true, unsafe_methods: true, pure_getters: true },
+        format: { comments: false },
+      }),
+    ],
   },
+});
+
+export default [
+  script('sdk.js', false, [manifest(), docs()]),
+  script('sdk.debug.js', true),
   {
     input: sdk('src/index.ts'),
     external: ['js-cookie'],

@@ -5,7 +5,7 @@
 // the last word.
 import { type EventType, LIMITS, SBT_PATTERN } from '@shopbeacon/protocol';
 import { CHECK_VALUES } from './flags';
-import { type Code, EVENTS, type Fields, ITEMS } from './tables';
+import { CODES, type Code, EVENTS, ITEM_CODES, ITEMS } from './tables';
 
 type Data = Record<string, unknown>;
 
@@ -32,6 +32,16 @@ const LABELS: Record<string, string> = {
   id: 'text ≤ 128, not blank',
   date: 'Y-m-d',
   datetime: 'Y-m-d H:i:s',
+  email: 'an email address',
+  cookie: 'an sbt id',
+  lang: 'a language code (fr, fr_FR)',
+  country: 'a 2-letter country code',
+  quantity: 'a whole number ≥ 1',
+  currency: 'a 3-letter currency code',
+  url: `an http(s) URL ≤ ${LIMITS.urlLength}`,
+  tags: `a list of text ≤ ${LIMITS.tagLength}, not blank`,
+  attributes: 'a list of lists of key:value',
+  custom_fields: 'numeric ids → text',
 };
 
 /**
@@ -64,7 +74,7 @@ export function checkValue(code: Code, v: unknown, at: string): string | false |
   if (code == 'items') {
     if (typeof v == 'string' || !list(v, LIMITS.itemsPerCart, isObject)) return `${at} must be a list of items`;
     for (const [i, line] of (v as Data[]).entries()) {
-      const error = checkFields(ITEMS, line, `${at}[${i}]`)[0] || (!sent(line.product_id) && !sent(line.sku) && `${at}[${i}] needs product_id or sku`);
+      const error = checkFields(ITEMS, ITEM_CODES, line, `${at}[${i}]`)[0] || (!sent(line.product_id) && !sent(line.sku) && `${at}[${i}] needs product_id or sku`);
       if (error) return error;
     }
     return;
@@ -103,22 +113,26 @@ const url = (s: string) => {
   } catch {}
 };
 
-/** Every bad field of an object, each named; unknown names too (the server refuses them). */
-function checkFields(fields: Fields, data: unknown, at: string): string[] {
+/**
+ * Every bad field of an object, each named: unknown names (the server refuses them), and with
+ * CHECK_VALUES bad values. `names` are the known ones, space-separated; `codes` theirs, in order.
+ */
+function checkFields(names: string, codes: Code[], data: unknown, at: string): string[] {
+  const known = names.split(' ');
   return isObject(data)
-    ? Object.keys(data)
-        .map((name) =>
-          // own fields only: "constructor" is no field
-          fields.hasOwnProperty(name) ? CHECK_VALUES && sent(data[name], fields[name]) && checkValue(fields[name], data[name], `${at}[${name}]`) : `${at}[${name}] is unknown`,
-        )
-        .filter((e): e is string => !!e)
+    ? Object.keys(data).flatMap(
+        (name, i) =>
+          ((i = known.indexOf(name)) < 0
+            ? `${at}[${name}] is unknown`
+            : CHECK_VALUES && sent(data[name], codes[i]) && checkValue(codes[i], data[name], `${at}[${name}]`)) || [],
+      )
     : [`${at} must be an object`];
 }
 
 /** The errors of one event's data: none when it may be sent. */
 export function checkEvent(type: EventType, data: unknown): string[] {
-  const [, fields, required] = EVENTS[type];
-  const errors = checkFields(fields, data, 'data');
+  const [, names, required] = EVENTS[type];
+  const errors = checkFields(names, CODES[type], data, 'data');
   for (const group of errors.length ? [] : required) if (!group.some((f) => sent((data as Data)[f]))) errors.push(`data[${group.join('|')}] is required`);
   return errors;
 }

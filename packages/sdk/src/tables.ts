@@ -8,7 +8,6 @@ import { type ConsentCategory, EVENTS as TABLES, type EventType, ITEM_FIELDS, ty
  * holds the values allowed (enum, optin, order state), a name is a kind of check.ts.
  */
 export type Code = number | string[] | string;
-export type Fields = Record<string, Code>;
 
 export const code = (k: Kind): Code =>
   k.t == 'text'
@@ -23,12 +22,17 @@ export const code = (k: Kind): Code =>
             ? 'amount'
             : k.t;
 
-const fields = (table: Record<string, Kind>): Fields => Object.fromEntries(Object.entries(table).map(([name, k]) => [name, code(k)]));
+/** A table's field names, space-separated (what the script tag checks), and each one's code, in that order. */
+const fields = (table: Record<string, Kind>): [string, Code[]] => [Object.keys(table).join(' '), Object.values(table).map(code)];
 
 /** One line of a cart or an order. */
-export const ITEMS = fields(ITEM_FIELDS);
+export const [ITEMS, ITEM_CODES] = fields(ITEM_FIELDS);
 
-/** Per event type: the consent category it needs, its fields, and its required groups (one field of each). */
-export const EVENTS = Object.fromEntries(Object.entries(TABLES).map(([type, e]) => [type, [e.consent, fields(e.fields), e.required]])) as unknown as {
-  [T in EventType]: [ConsentCategory, Fields, readonly (readonly string[])[]];
-};
+type PerEvent<T> = { [E in EventType]: T };
+const perEvent = <T>(f: (e: (typeof TABLES)[EventType]) => T) => Object.fromEntries(Object.entries(TABLES).map(([type, e]) => [type, f(e)])) as PerEvent<T>;
+
+/** Per event type: the consent category it needs, its field names, and its required groups (one field of each). */
+export const EVENTS = perEvent((e) => [e.consent, fields(e.fields)[0], e.required] as [ConsentCategory, string, readonly (readonly string[])[]]);
+
+/** Per event type, the codes of its fields (value checks only: the script tag leaves them out). */
+export const CODES = perEvent((e) => fields(e.fields)[1]);

@@ -1,6 +1,6 @@
 // createTracker: one factory holding a tracker's state in its closure (no globals), used by the
 // npm package and by the script tag alike.
-import { type EventType, GET_MODE_EVENTS, LIMITS } from '@shopbeacon/protocol';
+import { type EventType, LIMITS } from '@shopbeacon/protocol';
 import { checkEvent } from './check';
 import { readSbt, writeSbt } from './cookie';
 import { randomId, warn } from './id';
@@ -14,12 +14,6 @@ const DELAY_MS = 1000;
 
 /** false, or "false" from a data-* attribute. */
 const off = (option: unknown) => '' + option == 'false';
-
-/**
- * Account, order and optin events travel in batches of their own: the Worker refuses a whole
- * batch (403) when the site's get_mode is off, and that must not take page views down with it.
- */
-const gated = (e: Stored) => GET_MODE_EVENTS.includes(e.type);
 
 export function createTracker({ key, endpoint, transport, consent, autoPage, honorGpc }: Options): Tracker {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
@@ -69,7 +63,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     const blob = get ? undefined : new Blob([r], { type: 'text/plain' });
     if (blob && nav.sendBeacon?.(url, blob)) return done();
     const now = Date.now();
-    queue((all) => all.map((e) => (ids.includes(e.id) ? { ...e, n: (e.n || 0) + 1, r: now + 1e4 * 2 ** Math.min(e.n || 0, 9) } : e)));
+    queue((all) => all.map((e) => (ids.includes(e.id) ? { ...e, n: -~e.n!, r: now + 1e4 * 2 ** Math.min(~~e.n!, 9) } : e))); // -~n: n + 1, ~~n: n, undefined counting 0
     // credentials: sendBeacon sends cookies, and the Worker's Set-Cookie refreshing sbt needs them.
     fetch(get ? r : url, { method: blob && 'POST', body: blob, keepalive: true, credentials: 'include' }).then((res) => {
       if (res.status < 500) {
@@ -82,7 +76,8 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   /**
    * Sends what is due: in GET mode one request per event; else batches of at most
    * LIMITS.eventsPerBatch events and LIMITS.beaconBytes bytes (sendBeacon's quota is 64 KiB for
-   * all in flight), gated events first and apart. While another tab drains, ours wait in
+   * all in flight). A batch may mix account, order and optin events with the others: with the
+   * site's get_mode off the Worker refuses those (403) and takes the rest. While another tab drains, ours wait in
    * storage and we try again shortly.
    */
   const flush = () => {
@@ -93,10 +88,8 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     if (!lease(name, me, true)) return soon();
     const now = Date.now();
     let batch: Stored[] = [];
-    for (const e of queue()
-      .filter((e) => !(e.r! > now))
-      .sort((a, b) => +gated(b) - +gated(a))) {
-      if (batch[0] && (get || batch[LIMITS.eventsPerBatch - 1] || gated(batch[0]) != gated(e) || bytes(request([...batch, e], 1)) > LIMITS.beaconBytes)) {
+    for (const e of queue().filter((e) => !(e.r! > now))) {
+      if (batch[0] && (get || batch[LIMITS.eventsPerBatch - 1] || bytes(request([...batch, e], 1)) > LIMITS.beaconBytes)) {
         send(batch);
         batch = [];
       }
@@ -166,7 +159,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   // The last moments of a page: what sendBeacon is made for.
   addEventListener('pagehide', flush);
   addEventListener('online', flush);
-  document.addEventListener('visibilitychange', () => document.visibilityState == 'hidden' && flush());
+  document.addEventListener('visibilitychange', () => document.hidden && flush());
 
   // The 13-month cookie only with analytics or functional consent: with both refused, essential
   // events still go, carrying an id that lives as long as the page.

@@ -119,7 +119,7 @@ describe('event checks', () => {
     expect(checkEvent('optin', { customer_isoptin: 1 })).toEqual(['data[customer_email|customer_mobile] is required']);
     expect(checkEvent('optin', { customer_email: 'a@b.co' })).toEqual(['data[customer_isoptin|customer_mobile_isoptin] is required']);
     expect(checkEvent('product', { name: 'Shirt' })).toEqual(['data[product_id] is required']);
-    expect(checkEvent('cart', { items: [{ sku: 'S', quantity: 0 }] })).toEqual(['data[items][0][quantity] must be quantity']);
+    expect(checkEvent('cart', { items: [{ sku: 'S', quantity: 0 }] })).toEqual(['data[items][0][quantity] must be a whole number ≥ 1']);
     expect(checkEvent('cart', { items: [{ name: 'x' }] })).toEqual(['data[items][0] needs product_id or sku']);
     expect(checkEvent('page', 'https://x.example/')).toEqual(['data must be an object']);
     expect(checkEvent('page', { constructor: 'x', toString: 'y' })).toEqual(['data[constructor] is unknown', 'data[toString] is unknown']);

@@ -21,7 +21,7 @@ describe("consent: 'required'", () => {
     expect(document.cookie).toMatch(/^sbt=[\w-]{22}$/);
     await settle();
     const batches = await page.batches();
-    expect(batches.map((b) => b.events.map((e) => e.type))).toEqual([['order'], ['page']]);
+    expect(batches.map((b) => b.events.map((e) => e.type))).toEqual([['page', 'order']]);
     // the id used before consent is the one the cookie now holds
     expect(batches[0].events[0].sbt).toBe(document.cookie.slice(4));
   });
@@ -46,7 +46,7 @@ describe("consent: 'required'", () => {
     t.order(order);
     t.consent({ analytics: false, functional: true });
     await settle();
-    expect(await types(page)).toEqual([['order'], ['cart']]);
+    expect(await types(page)).toEqual([['cart', 'order']]);
     expect(page.warnings).toEqual(['shopbeacon: page not sent: no analytics consent']);
     // and later events of a refused category too
     t.product({ product_id: 'P1' });
@@ -71,7 +71,7 @@ describe('without required consent', () => {
     t.cart({ items: [{ sku: 'S', quantity: 1 }] });
     t.optin({ customer_email: 'a@b.co', customer_isoptin: 1 });
     await settle();
-    expect(await types(page)).toEqual([['optin'], ['page', 'cart']]);
+    expect(await types(page)).toEqual([['page', 'cart', 'optin']]);
     expect(document.cookie).toMatch(/^sbt=/);
   });
 });
@@ -89,7 +89,7 @@ describe('Global Privacy Control and Do Not Track', () => {
       t.cart({ items: [{ sku: 'S', quantity: 1 }] });
       t.order(order);
       await settle();
-      expect(await types(page)).toEqual([['order'], ['cart']]);
+      expect(await types(page)).toEqual([['cart', 'order']]);
       expect(page.warnings).toEqual([
         'shopbeacon: page not sent: no analytics consent',
         'shopbeacon: product not sent: no analytics consent',

@@ -36,11 +36,8 @@ describe('script tag', () => {
     await settle();
     expect(page.sent.every((s) => s.url == 'https://track.shop.example/collect')).toBe(true);
     const batches = await page.batches();
-    expect(batches.map((b) => [b.key, b.events.map((e) => e.type)])).toEqual([
-      [key, ['order']],
-      [key, ['product', 'cart', 'page']],
-    ]);
-    expect(batches[1].events[2].data).toEqual({ url: 'https://www.shop.example/thanks?order=1', referrer: '', title: '' });
+    expect(batches.map((b) => [b.key, b.events.map((e) => e.type)])).toEqual([[key, ['product', 'order', 'cart', 'page']]]);
+    expect(batches[0].events[3].data).toEqual({ url: 'https://www.shop.example/thanks?order=1', referrer: '', title: '' });
     // after load, calls go through at once (within the batching second)
     w.shopbeacon!('product', { product_id: 'P2' });
     await settle();

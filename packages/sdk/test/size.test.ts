@@ -6,12 +6,11 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 
 /**
- * The budget this build holds to, so no change adds bytes unnoticed. Issue 4 asks for 2,500
- * (goal 2,000; Plausible's page-view-only tracker is 2,355) with js-cookie and a field-naming
- * browser check; this build is over that (see the issue's note and `npm run bench`): the
- * limit here only moves down.
+ * Issue 4's budget (its goal is 2,000; Plausible's page-view-only tracker is 2,355). /sdk.js
+ * holds it by checking field names and required fields only (src/flags.ts) and by cookie-lite
+ * in js-cookie's place; /sdk.debug.js, which checks every value, is not held to it.
  */
-const BROTLI_LIMIT = 3800;
+const BROTLI_LIMIT = 2500;
 const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist');
 const file = join(dist, 'sdk.js');
 

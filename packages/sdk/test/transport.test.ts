@@ -1,4 +1,4 @@
-import { GET_MODE_EVENTS, LIMITS } from '@shopbeacon/protocol';
+import { LIMITS } from '@shopbeacon/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { ENDPOINT, freshKey, openPage, order, settle, testTracker } from './helpers';
 
@@ -43,7 +43,7 @@ describe('beacon transport', () => {
     expect(batches.map((b) => b.visit)).toEqual([1, undefined]);
   });
 
-  it('sends account, order and optin in their own batches, never with page, product or cart', async () => {
+  it('sends events of every type together, in the order called (with get_mode off the Worker refuses account, order and optin alone)', async () => {
     const page = openPage();
     const t = tracker();
     t.page();
@@ -54,14 +54,7 @@ describe('beacon transport', () => {
     t.product({ product_id: 'P1' });
     await settle();
     const batches = await page.batches();
-    expect(batches.map((b) => b.events.map((e) => e.type))).toEqual([
-      ['order', 'account', 'optin'],
-      ['page', 'cart', 'product'],
-    ]);
-    for (const b of batches) {
-      const gated = b.events.map((e) => GET_MODE_EVENTS.includes(e.type));
-      expect(new Set(gated).size).toBe(1);
-    }
+    expect(batches.map((b) => b.events.map((e) => e.type))).toEqual([['page', 'order', 'cart', 'account', 'optin', 'product']]);
   });
 
   it(`splits batches over ${LIMITS.beaconBytes} bytes and over ${LIMITS.eventsPerBatch} events`, async () => {
@@ -174,8 +167,10 @@ describe('beacon transport', () => {
     expect(page.sent).toHaveLength(1);
     t.product({ product_id: 'P2' });
     Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
     document.dispatchEvent(new Event('visibilitychange'));
     Object.defineProperty(document, 'visibilityState', { value: 'visible', configurable: true });
+    Object.defineProperty(document, 'hidden', { value: false, configurable: true });
     expect(page.sent).toHaveLength(2);
   });
 });

@@ -17,6 +17,19 @@ describe('GET /sdk.js', () => {
     expect(again.status).toBe(304);
   });
 
+  it('serves /sdk.debug.js, the build that checks every value, cached as /sdk.js', async () => {
+    const res = await SELF.fetch('https://tracker.test/sdk.debug.js');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('public, max-age=86400, stale-while-revalidate=604800');
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    const debug = await res.text();
+    const light = await (await SELF.fetch('https://tracker.test/sdk.js')).text();
+    // the value checks (and their messages) are in the debug build only
+    expect(debug).toContain('one of ');
+    expect(light).not.toContain('one of ');
+    expect(debug.length).toBeGreaterThan(light.length);
+  });
+
   it('serves the content-hashed URL as immutable, and no other version', async () => {
     const { hash } = await manifest();
     const res = await SELF.fetch(`https://tracker.test/sdk.${hash}.js`);

@@ -1,6 +1,8 @@
 // /sdk.js: the script-tag build of the browser SDK, from the Worker's static assets.
 // `/sdk.js` (what the snippet names) is cached a day and revalidated with its ETag; the hashed
-// `/sdk.<hash>.js` never changes, so it is cached for a year. Any page may load it (CORS, CORP).
+// `/sdk.<hash>.js` never changes, so it is cached for a year. `/sdk.debug.js`, the same tracker
+// checking every value in the browser (for integrating), is cached as /sdk.js. Any page may load
+// them (CORS, CORP).
 import { Hono } from 'hono';
 import type { AppEnv } from '../env';
 import { problemResponse } from '../problem';
@@ -19,13 +21,14 @@ const sdkHash = (assets: Fetcher, url: string) =>
 
 const DAY = 86_400;
 
-sdkRoutes.get('/:file{sdk(?:\\.[0-9a-f]{8})?\\.js}', async (c) => {
+sdkRoutes.get('/:file{sdk(?:\\.debug|\\.[0-9a-f]{8})?\\.js}', async (c) => {
   const file = c.req.param('file');
-  const hashed = file !== 'sdk.js';
+  const hashed = file !== 'sdk.js' && file !== 'sdk.debug.js';
   if (hashed && file !== `sdk.${(await sdkHash(c.env.ASSETS, c.req.url)).hash}.js`)
     return problemResponse({ status: 404, code: 'not_found', message: 'No such version of the SDK: load /sdk.js.' });
-  const asset = await c.env.ASSETS.fetch(new URL('/sdk.js', c.req.url), { headers: { 'if-none-match': c.req.header('if-none-match') ?? '' } });
-  if (asset.status !== 200 && asset.status !== 304) throw new Error(`/sdk.js: HTTP ${asset.status} from the assets (run npm run build)`);
+  const path = hashed ? '/sdk.js' : `/${file}`;
+  const asset = await c.env.ASSETS.fetch(new URL(path, c.req.url), { headers: { 'if-none-match': c.req.header('if-none-match') ?? '' } });
+  if (asset.status !== 200 && asset.status !== 304) throw new Error(`${path}: HTTP ${asset.status} from the assets (run npm run build)`);
   const res = new Response(asset.body, asset);
   res.headers.set('Content-Type', 'text/javascript; charset=utf-8');
   res.headers.set('Cache-Control', hashed ? `public, max-age=${365 * DAY}, immutable` : `public, max-age=${DAY}, stale-while-revalidate=${7 * DAY}`);
