@@ -63,7 +63,8 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     const blob = get ? undefined : new Blob([r], { type: 'text/plain' });
     if (blob && nav.sendBeacon?.(url, blob)) return done();
     const now = Date.now();
-    queue((all) => all.map((e) => (ids.includes(e.id) ? { ...e, n: -~e.n!, r: now + 1e4 * 2 ** Math.min(~~e.n!, 9) } : e))); // -~n: n + 1, ~~n: n, undefined counting 0
+    // -~n is n + 1 and ~~n is n, an undefined n counting 0 (fewer bytes than (n || 0)).
+    queue((all) => all.map((e) => (ids.includes(e.id) ? { ...e, n: -~e.n!, r: now + 1e4 * 2 ** Math.min(~~e.n!, 9) } : e)));
     // credentials: sendBeacon sends cookies, and the Worker's Set-Cookie refreshing sbt needs them.
     fetch(get ? r : url, { method: blob && 'POST', body: blob, keepalive: true, credentials: 'include' }).then((res) => {
       if (res.status < 500) {

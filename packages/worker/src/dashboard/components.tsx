@@ -89,7 +89,10 @@ export function CodeExamples(props: { origin: string; publicKey: string; customF
   return (
     <div class="examples">
       <CodeBlock id="code-script" title="Script tag" code={scriptTag(origin, publicKey)}>
-        <p>Paste in the theme's &lt;head&gt;, on every page.</p>
+        <p>
+          Paste in the theme's &lt;head&gt;, on every page. While you write the calls, load <code>sdk.debug.js</code> in place of{' '}
+          <code>sdk.js</code>: the console then names every bad value before anything is sent.
+        </p>
       </CodeBlock>
       <CodeBlock id="code-npm" title="npm import" code={npmImport(origin, publicKey)}>
         <p>
