@@ -61,6 +61,12 @@ export const LIMITS = {
   itemsPerCart: 500,
   /** Tracker: events in one POST /collect batch. */
   eventsPerBatch: 100,
+  /**
+   * Tracker: account, order and optin events (each writes a profile, up to 4 statements) in one
+   * POST /collect batch. D1 counts every statement against its queries per Worker invocation, 50
+   * on the Free plan: test/d1-queries.test.ts holds the heaviest batch under that.
+   */
+  profileEventsPerBatch: 4,
   /** Tracker: a beacon batch stays under this many bytes (sendBeacon's quota is 64 KiB per page). */
   beaconBytes: 60 * 1024,
   /** Tracker: a GET-mode URL stays under this many bytes. */

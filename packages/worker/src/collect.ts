@@ -37,12 +37,18 @@ export function checkBatch(body: unknown, queryKey: string | undefined): Collect
     errors.push({ field: 'events', reason: `must be a list of 1 to ${LIMITS.eventsPerBatch} events` });
   if (errors.length) throw invalidFields(errors);
   const firstAt = new Map<string, number>();
+  let profileEvents = 0;
   const events = (list as unknown[]).map((ev, i) => {
     const checked = checkEvent(ev, `events[${i}].`);
     // An id twice in one batch: the second would share the first's guard and write anyway.
     const first = checked.errors.length ? undefined : firstAt.get(checked.values.id);
     if (first !== undefined) checked.errors.push({ field: `events[${i}].id`, reason: `repeats events[${first}].id: every event needs its own id` });
     else if (!checked.errors.length) firstAt.set(checked.values.id, i);
+    if (!checked.errors.length && GET_MODE_EVENTS.includes(checked.values.type) && ++profileEvents > LIMITS.profileEventsPerBatch)
+      checked.errors.push({
+        field: `events[${i}].type`,
+        reason: `is one account, order or optin event too many: at most ${LIMITS.profileEventsPerBatch} per batch (send the others in another batch)`,
+      });
     return checked.errors.length ? { ...checked.values, errors: checked.errors } : checked.values;
   });
   return { key: body.key ?? queryKey, visit: body.visit === 1 || body.visit === true, events, batch: true };
@@ -74,23 +80,29 @@ function refuseForSite(site: IngestSite, input: CollectInput) {
 }
 
 /**
- * Every write of a request in one batch: each event row (a duplicate id is dropped), then, for
- * account/order/optin, the upserts, guarded so that they run only when this request wrote the
- * event row: a retried event changes nothing. `eventAt[i]` is the statement of event i.
+ * Every write of a request in one batch: one statement for all the event rows (a duplicate id is
+ * dropped; RETURNING names the ids written), then, for account/order/optin, the upserts,
+ * guarded so that they run only when this request wrote the event row: a retried event changes
+ * nothing. One statement for the rows, not one per event: D1 counts every statement of a batch
+ * against its queries per invocation (50 on the Free plan), and a batch may hold 100 page views.
  */
 export function collectStatements(site: IngestSite, events: CheckedEvent[], now: number, requestId: number) {
-  const stmts: Stmt[] = [];
-  const eventAt: number[] = [];
+  const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, data: JSON.stringify(ev.data), ts: ev.ts }));
+  const stmts: Stmt[] = [
+    {
+      // "WHERE true": SQLite's rule for an upsert clause after INSERT … SELECT.
+      sql: `INSERT INTO events (site_id, event_id, type, sbt, data, client_ts, received_at, request_id)
+            SELECT ?, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.sbt'),
+                   json_extract(value, '$.data'), json_extract(value, '$.ts'), ?, ?
+            FROM json_each(?) WHERE true
+            ON CONFLICT (site_id, event_id) DO NOTHING RETURNING event_id`,
+      params: [site.id, now, requestId, JSON.stringify(rows)],
+    },
+  ];
   /** Per event, the statement of its order upsert (orders only). */
   const orderAt: (number | undefined)[] = [];
   for (const ev of events) {
-    eventAt.push(stmts.length);
     orderAt.push(undefined);
-    stmts.push({
-      sql: `INSERT INTO events (site_id, event_id, type, sbt, data, client_ts, received_at, request_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (site_id, event_id) DO NOTHING`,
-      params: [site.id, ev.id, ev.type, ev.sbt, JSON.stringify(ev.data), ev.ts, now, requestId],
-    });
     if (!ev.profile) continue;
     const guard: Guard = { sql: 'EXISTS (SELECT 1 FROM events WHERE site_id = ? AND event_id = ? AND request_id = ?)', params: [site.id, ev.id, requestId] };
     // The browser knows its visitor: the profile remembers this sbt, joining its events.
@@ -104,7 +116,7 @@ export function collectStatements(site: IngestSite, events: CheckedEvent[], now:
       stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, guard));
     else stmts.push(updateProfileByCookie(site.id, ev.sbt, profile, site.settings, now, guard));
   }
-  return { stmts, eventAt, orderAt };
+  return { stmts, orderAt };
 }
 
 export interface CollectResult {
@@ -120,19 +132,22 @@ type Taken = { ev: CollectInput['events'][number]; i: number };
 
 /**
  * Writes events in one batch. Should one event's identifiers point at two different profiles
- * (409), the batch is written again event by event, so that only that event is refused.
+ * (409), the batch is written again: the events that write no profile together, then each one
+ * that does on its own, so that only the conflicting one is refused.
  */
 async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, list: Taken[], now: number, out: Omit<CollectResult, 'refused'>) {
   const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
   const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
-  const { stmts, eventAt, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestId);
+  const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestId);
   let results: D1Result[];
   try {
     results = await runBatch(db, stmts);
   } catch (e) {
     if (!(e instanceof ProblemError) || e.problem.code !== 'profile_conflict') throw e;
     if (list.length > 1) {
-      for (const one of list) await writeEvents(db, site, input, [one], now, out);
+      const plain = list.filter(({ ev }) => !ev.profile);
+      if (plain.length) await writeEvents(db, site, input, plain, now, out);
+      for (const one of list) if (one.ev.profile) await writeEvents(db, site, input, [one], now, out);
       return;
     }
     const [{ ev, i }] = list;
@@ -140,9 +155,10 @@ async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput
     ev.refusal = 'conflict';
     return;
   }
+  const written = new Set((results[0].results as { event_id: string }[]).map((r) => r.event_id));
   list.forEach(({ ev, i }, n) => {
     const o = orderAt[n];
-    if (results[eventAt[n]].meta.changes === 0) out.duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
+    if (!written.has(ev.id)) out.duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
     else if (o !== undefined && results[o].results.length === 0)
       out.serverOrders.push({ field: `${at(input, i)}data[order_idorder]`, reason: `order ${ev.order?.order_idorder} was sent by the shop's server: the browser cannot change it` });
   });

@@ -52,7 +52,8 @@ const selectProfile = (siteId: number, p: Profile): Stmt => {
 
 /**
  * The statements of one order call: the profile upsert, the order upsert and, on a new order,
- * the legal basis of the site's GDPR settings. `orderAt` is the index of the order upsert.
+ * the legal basis of the site's GDPR settings (at most 4). `orderAt` is the index of the order
+ * upsert, `profileAt` the profile upsert's.
  */
 export function orderStatements(site: IngestSite, input: Required<UpdateInput>, source: Source, now: number, guard?: Guard) {
   const { profile } = input;
@@ -70,10 +71,8 @@ export function orderStatements(site: IngestSite, input: Required<UpdateInput>, 
             WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when.sql}${guard ? ` AND ${guard.sql}` : ''}`,
       params: [change.patch, site.id, order.order_idorder, ...change.when.params, ...(guard?.params ?? [])],
     });
-    // The profile as it ends up: read after that last change.
-    stmts.push(selectProfile(site.id, profile));
   }
-  return { stmts, orderAt, profileAt: onOrder ? stmts.length - 1 : profileAt };
+  return { stmts, orderAt, profileAt };
 }
 
 export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson> };
@@ -83,9 +82,11 @@ export async function updateOrder(db: D1Database, site: IngestSite, input: Requi
   const undeclared = undeclaredCustomFields(input.profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
   const { stmts, orderAt, profileAt } = orderStatements(site, input, source, now);
+  // After an on-order legal basis, the profile as it ends up: read after that last change.
+  const readAt = site.settings.gdpr.on_order ? stmts.push(selectProfile(site.id, input.profile)) - 1 : profileAt;
   const results = await runBatch(db, stmts);
   const orderRow = results[orderAt].results[0] as OrderRow;
-  const profileRow = results[profileAt].results[0] as ProfileRow;
+  const profileRow = results[readAt].results[0] as ProfileRow;
   return {
     created: orderRow.version === 1,
     order: orderJson(orderRow, profileRow, site.settings),
