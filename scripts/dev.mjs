@@ -7,8 +7,9 @@ import { join } from 'node:path';
 import { persistArgs, root, wranglerSpawn, wranglerSync } from './wrangler.mjs';
 
 const port = process.env.PORT || '8787';
-// The Worker serves the built SDK (/sdk.js): build it once if it is not there (npm run build rebuilds).
-if (!existsSync(join(root, 'packages/sdk/dist/sdk.js'))) {
+// The Worker serves the built SDK (/sdk.js, /sdk.debug.js, /docs): build it once if any is not
+// there (npm run build rebuilds).
+if (['sdk.js', 'sdk.debug.js', 'docs.html', 'manifest.json'].some((f) => !existsSync(join(root, 'packages/sdk/dist', f)))) {
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }

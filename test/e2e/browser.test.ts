@@ -144,7 +144,7 @@ describe.skipIf(skip)('the SDK in Chromium against npm run dev', () => {
     for (const file of ['sdk.js', 'sdk.debug.js']) {
       pages.set(`/${tag}-${file}.html`, html(snippet('data-auto-page="false"', file), calls));
       const { context, page } = await newPage();
-      page.on('console', (m) => m.type() === 'warning' && (warnings[file] ??= []).push(m.text()));
+      page.on('console', (m) => m.text().startsWith('shopbeacon:') && (warnings[file] ??= []).push(m.text()));
       await page.goto(`${shopOrigin}/${tag}-${file}.html`);
       await page.waitForFunction(() => !(window as any).shopbeacon.q);
       await page.waitForTimeout(1_500);
@@ -157,10 +157,15 @@ describe.skipIf(skip)('the SDK in Chromium against npm run dev', () => {
     ];
     expect(warnings['sdk.js']).toEqual(names);
     expect(warnings['sdk.debug.js']).toEqual([...names, 'shopbeacon: optin not sent: data[customer_email] must be an email address']);
-    // What /sdk.js let through, the Worker refused, naming the field: only the good product view was taken, once per page.
+    // Only the good product view was taken, once per page.
     const events = await eventsUntil((evs) => evs.filter((e) => e.data.product_id === `${tag}-ok`).length === 2);
     expect(events.filter((e) => JSON.stringify(e.data).includes(tag)).map((e) => e.data.product_id)).toEqual([`${tag}-ok`, `${tag}-ok`]);
     expect(events.filter((e) => e.data.customer_email === 'not an email')).toEqual([]);
+    // What /sdk.js let through, the Worker refused, naming the field, in the rejected requests.
+    const { rejections } = await api('/api/rejections/recent');
+    const refusal = (rejections as Json[]).find((r) => r.excerpt.includes(`${tag}-ok`));
+    expect(refusal).toMatchObject({ status: 400, code: 'invalid_fields' });
+    expect(refusal!.fields).toContainEqual({ field: 'events[0].data[customer_email]', reason: expect.stringContaining('email') });
   });
 
   it('sends with sendBeacon when the page is hidden, even right after the call', async () => {

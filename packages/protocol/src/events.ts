@@ -95,13 +95,12 @@ export interface CollectEvent<T extends EventType = EventType> {
 
 /**
  * POST /collect body, sent as text/plain (no CORS preflight). `key` is the public key (or in
- * the query string: /collect?key=pk_…). `visit` is set on the first batch of a visit: the
- * Worker then refreshes the sbt cookie with a first-party Set-Cookie when it is same-site.
- * GET mode sends one event per request instead: /collect?key=…&type=…&id=…&ts=…&sbt=…[&visit=1]
- * with the data fields in PHP bracket syntax (data[customer_email]=…, data[items][0][sku]=…).
+ * the query string: /collect?key=pk_…). GET mode sends one event per request instead:
+ * /collect?key=…&type=…&id=…&ts=…&sbt=… with the data fields in PHP bracket syntax
+ * (data[customer_email]=…, data[items][0][sku]=…). (`visit`, which earlier SDKs sent, is
+ * accepted and ignored.)
  */
 export interface CollectBatch {
   key?: string;
-  visit?: 1;
   events: CollectEvent[];
 }

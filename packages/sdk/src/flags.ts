@@ -1,4 +1,4 @@
-// Build-time switches. rollup.config.mjs gives the script tag its own values (see `light()`
+// Build-time switches. rollup.config.mjs gives the script tag its own values (see `scriptTag()`
 // there); the npm build and the tests take these.
 
 /**

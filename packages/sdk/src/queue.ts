@@ -31,24 +31,3 @@ export function createQueue(name: string) {
     return events;
   };
 }
-
-/** How long a drain may hold the lease: it is synchronous, so a held lease means a tab died in it. */
-const LEASE_MS = 5000;
-
-/**
- * Takes (or gives back) the drain lease of queue `name` for tab `me`, so two tabs do not send
- * the same stored events: false while another tab holds it. A timestamp key, not
- * navigator.locks: Web Locks grant asynchronously, and a drain on pagehide must reach
- * sendBeacon before the page is gone. Two tabs taking it in the same millisecond could both
- * send: the Worker drops the duplicate ids.
- */
-export function lease(name: string, me: string, take?: boolean): boolean {
-  name += ':lease';
-  try {
-    const [holder, until] = (localStorage[name] || '').split(' ');
-    if (holder != me && +until > Date.now()) return false;
-    if (take) localStorage[name] = me + ' ' + (Date.now() + LEASE_MS);
-    else delete localStorage[name];
-  } catch {}
-  return true;
-}

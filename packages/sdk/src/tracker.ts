@@ -1,10 +1,10 @@
 // createTracker: one factory holding a tracker's state in its closure (no globals), used by the
 // npm package and by the script tag alike.
-import { type EventType, LIMITS } from '@shopbeacon/protocol';
+import { type EventType, GET_MODE_EVENTS, LIMITS } from '@shopbeacon/protocol';
 import { checkEvent } from './check';
 import { readSbt, writeSbt } from './cookie';
 import { randomId, warn } from './id';
-import { createQueue, lease, type Stored } from './queue';
+import { createQueue, type Stored } from './queue';
 import { EVENTS } from './tables';
 import { bytes, query, strip } from './transport';
 import type { Consent, Options, Tracker } from './types';
@@ -14,6 +14,9 @@ const DELAY_MS = 1000;
 
 /** false, or "false" from a data-* attribute. */
 const off = (option: unknown) => '' + option == 'false';
+
+/** Account, order and optin events write a profile on the Worker. */
+const writesProfile = (e: Stored) => GET_MODE_EVENTS.includes(e.type);
 
 export function createTracker({ key, endpoint, transport, consent, autoPage, honorGpc }: Options): Tracker {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
@@ -31,45 +34,32 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   const get = transport == 'get';
   const name = 'sbq:' + key;
   const queue = createQueue(name);
-  const me = randomId();
   // Before consent the visitor id lives in memory only; consent() writes the cookie.
   const sbt = readSbt() || randomId();
   const held: Stored[] = [];
   let timer: ReturnType<typeof setTimeout> | 0 = 0;
 
-  /**
-   * A request's body (beacon mode: a CollectBatch) or URL (GET mode: one event). visit is 1 on
-   * the first request of a visit (a tab's session), so the Worker refreshes sbt once.
-   */
-  const request = (events: Stored[], visit?: 1) =>
-    get ? url + '?' + query({ key, visit, ...strip(events[0]) }, '').slice(1) : JSON.stringify({ key, visit, events: events.map(strip) });
+  /** A request's body (beacon mode: a CollectBatch) or URL (GET mode: one event). */
+  const request = (events: Stored[]) =>
+    get ? url + '?' + query({ key, ...strip(events[0]) }, '').slice(1) : JSON.stringify({ key, events: events.map(strip) });
 
   /**
    * Hands a batch over: a beacon, else a fetch (a POST of the batch, or GET mode's URL).
    * sendBeacon only answers "queued or not": true counts as delivered. fetch shows the status:
    * 2xx and 4xx are done (4xx with a warning: sending again cannot help), a network error or a
-   * 5xx keeps them for later. Before fetching, each event gets its next try time (10 s,
-   * doubling), so other flushes and tabs leave it alone while in flight, and a page that dies
-   * before the answer retries it later.
+   * 5xx keeps them for their next try.
    */
   const send = (events: Stored[]) => {
     const ids = events.map((e) => e.id);
     const done = () => queue((all) => all.filter((e) => !ids.includes(e.id)));
-    let visit: 1 | undefined;
-    try {
-      if (!sessionStorage.sbv) visit = sessionStorage.sbv = 1;
-    } catch {}
-    const r = request(events, visit);
+    const r = request(events);
     const blob = get ? undefined : new Blob([r], { type: 'text/plain' });
     if (blob && nav.sendBeacon?.(url, blob)) return done();
-    const now = Date.now();
-    // -~n is n + 1 and ~~n is n, an undefined n counting 0 (fewer bytes than (n || 0)).
-    queue((all) => all.map((e) => (ids.includes(e.id) ? { ...e, n: -~e.n!, r: now + 1e4 * 2 ** Math.min(~~e.n!, 9) } : e)));
     // credentials: sendBeacon sends cookies, and the Worker's Set-Cookie refreshing sbt needs them.
     fetch(get ? r : url, { method: blob && 'POST', body: blob, keepalive: true, credentials: 'include' }).then((res) => {
       if (res.status < 500) {
         done();
-        if (!res.ok) warn(`HTTP ${res.status}, ${ids.length} event(s) dropped`);
+        if (!res.ok) warn(`HTTP ${res.status}, see the answer`);
       }
     }, () => {});
   };
@@ -77,27 +67,39 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   /**
    * Sends what is due: in GET mode one request per event; else batches of at most
    * LIMITS.eventsPerBatch events and LIMITS.beaconBytes bytes (sendBeacon's quota is 64 KiB for
-   * all in flight). A batch may mix account, order and optin events with the others: with the
-   * site's get_mode off the Worker refuses those (403) and takes the rest. While another tab drains, ours wait in
-   * storage and we try again shortly.
+   * all in flight), and at most LIMITS.profileEventsPerBatch account, order and optin events
+   * (each writes a profile: D1 counts its statements per request). A batch may mix those with
+   * the others: with the site's get_mode off the Worker refuses them (403) and takes the rest.
+   *
+   * What is due is taken in one read and write of the stored queue, each event given its next try
+   * time (10 s, doubling): another tab's flush leaves it alone while it is in flight, and if
+   * this page dies before the answer, a later page sends it again. (Two tabs reading in the
+   * same instant could both send it: the Worker drops the second id.)
    */
   const flush = () => {
     clearTimeout(timer);
     timer = 0;
     // Offline, a beacon would be "queued" and lost: keep the events until the network is back.
     if (!given || !nav.onLine) return;
-    if (!lease(name, me, true)) return soon();
     const now = Date.now();
+    const due: Stored[] = [];
+    // -~n is n + 1 and ~~n is n, an undefined n counting 0 (fewer bytes than (n || 0)).
+    queue((all) => all.map((e) => (e.r! > now ? e : (due.push(e), { ...e, n: -~e.n!, r: now + 1e4 * 2 ** Math.min(~~e.n!, 9) }))));
     let batch: Stored[] = [];
-    for (const e of queue().filter((e) => !(e.r! > now))) {
-      if (batch[0] && (get || batch[LIMITS.eventsPerBatch - 1] || bytes(request([...batch, e], 1)) > LIMITS.beaconBytes)) {
+    for (const e of due) {
+      if (
+        batch[0] &&
+        (get ||
+          batch[LIMITS.eventsPerBatch - 1] ||
+          (writesProfile(e) && batch.filter(writesProfile)[LIMITS.profileEventsPerBatch - 1]) ||
+          bytes(request([...batch, e])) > LIMITS.beaconBytes)
+      ) {
         send(batch);
         batch = [];
       }
       batch.push(e);
     }
     if (batch[0]) send(batch);
-    lease(name, me);
   };
   const soon = () => {
     timer ||= setTimeout(flush, DELAY_MS);
@@ -117,12 +119,16 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     tracker[type as EventType] = (data: unknown) => {
       const e: Stored = { type: type as EventType, id: randomId(), ts: Date.now(), sbt, data: data as Stored['data'] };
       const limit = get ? LIMITS.getUrlBytes : LIMITS.beaconBytes;
-      const error = checkEvent(type as EventType, data).join('; ') || (bytes(request([e], 1)) > limit && `over ${limit} bytes`);
+      let error = checkEvent(type as EventType, data).join('; ');
+      if (!error)
+        try {
+          e.data = JSON.parse(JSON.stringify(data)); // later changes by the caller are not sent
+          error = bytes(request([e])) > limit ? `over ${limit} bytes` : '';
+        } catch {
+          error = 'data is not JSON'; // a BigInt, a cycle: never an exception in the shop's code
+        }
       if (error) warn(`${type} not sent: ${error}`);
-      else {
-        e.data = JSON.parse(JSON.stringify(data)); // later changes by the caller are not sent
-        given ? admit(e) : held.push(e);
-      }
+      else given ? admit(e) : held.push(e);
       return !error;
     };
 

@@ -118,6 +118,9 @@ describe("cookie-lite, js-cookie's place in the script tag", () => {
       'sbt=first.first; sbt=second.second',
       'sbt=',
       'other=1',
+      'sbt="quoted.quoted"; b=2',
+      'a=1; sbt="quoted.quoted"',
+      'sbt=""',
     ];
     const get = vi.spyOn(document, 'cookie', 'get');
     for (const jar of jars) {

@@ -1,6 +1,6 @@
 import { LIMITS } from '@shopbeacon/protocol';
 import { describe, expect, it, vi } from 'vitest';
-import { createQueue, lease } from '../src/queue';
+import { createQueue } from '../src/queue';
 import { freshKey, openPage, settle, testTracker } from './helpers';
 
 const tracker = (key: string) => testTracker({ key });
@@ -69,26 +69,6 @@ describe('stored queue', () => {
 });
 
 describe('two tabs', () => {
-  it('only the tab holding the lease drains the stored queue', () => {
-    openPage();
-    expect(lease('sbq:pk', 'tabA', true)).toBe(true);
-    expect(lease('sbq:pk', 'tabB', true)).toBe(false);
-    expect(lease('sbq:pk', 'tabA', true)).toBe(true); // its own lease again
-    lease('sbq:pk', 'tabB'); // B cannot give back A's lease
-    expect(lease('sbq:pk', 'tabB', true)).toBe(false);
-    lease('sbq:pk', 'tabA');
-    expect(lease('sbq:pk', 'tabB', true)).toBe(true);
-  });
-
-  it('a lease left by a tab that died expires after 5 s', async () => {
-    openPage();
-    expect(lease('sbq:pk', 'tabA', true)).toBe(true);
-    await settle(4999);
-    expect(lease('sbq:pk', 'tabB', true)).toBe(false);
-    await settle(2);
-    expect(lease('sbq:pk', 'tabB', true)).toBe(true);
-  });
-
   it('two trackers on one localStorage never send the same stored event twice', async () => {
     const page = openPage();
     const key = freshKey();
@@ -96,19 +76,29 @@ describe('two tabs', () => {
     const tabB = tracker(key);
     tabA.page({ url: 'https://www.shop.example/a' });
     tabB.page({ url: 'https://www.shop.example/b' });
-    // Another tab holds the lease: neither sends, both retry shortly.
-    localStorage.setItem(`sbq:${key}:lease`, `tabC ${Date.now() + 3000}`);
     await settle();
-    expect(page.sent).toEqual([]);
-    await settle(3000);
+    // The first flush took both (one queue per key), the other found nothing left.
     const ids = (await page.batches()).flatMap((b) => b.events.map((e) => e.id));
     expect(ids).toHaveLength(2);
     expect(new Set(ids).size).toBe(2);
-    // Both tabs flush again: nothing is left to send twice.
     tabA.flush();
     tabB.flush();
     expect(page.sent).toHaveLength(1);
-    expect(localStorage.getItem(`sbq:${key}:lease`)).toBeNull();
+    expect(stored(key)).toEqual([]);
+  });
+
+  it('what a tab took and never finished (it died before the answer) goes again from a later page after 10 s', async () => {
+    const page = openPage();
+    const key = freshKey();
+    const event = { id: 'e'.repeat(22), type: 'page', ts: Date.now(), sbt: 's'.repeat(22), data: { url: 'https://www.shop.example/' } };
+    localStorage.setItem(`sbq:${key}`, JSON.stringify([{ ...event, n: 1, r: Date.now() + 10_000 }]));
+    const later = tracker(key);
+    await settle();
+    expect(page.sent).toEqual([]); // in flight in the other tab, as far as this one knows
+    await settle(9_000);
+    later.flush();
+    expect((await page.batches())[0].events).toEqual([event]);
+    expect(stored(key)).toEqual([]);
   });
 
   it('an event in flight (fetch) is not sent again by another tab meanwhile', async () => {

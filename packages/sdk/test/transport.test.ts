@@ -16,8 +16,8 @@ describe('beacon transport', () => {
     expect(page.sent.map((s) => [s.via, s.url])).toEqual([['beacon', ENDPOINT + '/collect']]);
     const [batch] = await page.batches();
     expect(page.sent[0].type).toBe('text/plain');
+    expect(Object.keys(batch)).toEqual(['key', 'events']);
     expect(batch.key).toBe('pk_beacon1');
-    expect(batch.visit).toBe(1);
     expect(batch.events.map((e) => [e.type, e.data])).toEqual([
       ['page', { url: 'https://www.shop.example/a', title: 'A' }],
       ['product', { product_id: 'P1', name: 'Shirt', unit_price: '19.90' }],
@@ -32,17 +32,6 @@ describe('beacon transport', () => {
     expect(localStorage.getItem('sbq:pk_beacon1')).toBe('[]');
   });
 
-  it('sets visit only on the first batch of a visit', async () => {
-    const page = openPage();
-    const t = tracker();
-    t.page();
-    await settle();
-    t.page({ url: 'https://www.shop.example/b' });
-    await settle();
-    const batches = await page.batches();
-    expect(batches.map((b) => b.visit)).toEqual([1, undefined]);
-  });
-
   it('sends events of every type together, in the order called (with get_mode off the Worker refuses account, order and optin alone)', async () => {
     const page = openPage();
     const t = tracker();
@@ -55,6 +44,20 @@ describe('beacon transport', () => {
     await settle();
     const batches = await page.batches();
     expect(batches.map((b) => b.events.map((e) => e.type))).toEqual([['page', 'order', 'cart', 'account', 'optin', 'product']]);
+  });
+
+  it(`puts at most ${LIMITS.profileEventsPerBatch} account, order and optin events in a batch (the Worker's D1 budget)`, async () => {
+    const page = openPage();
+    const t = tracker();
+    for (let i = 0; i < 6; i++) {
+      t.order({ ...order, order_idorder: `O-${i}` });
+      t.page({ url: `https://www.shop.example/${i}` });
+    }
+    t.optin({ customer_email: 'a@b.co', customer_isoptin: 1 });
+    await settle();
+    const types = (await page.batches()).map((b) => b.events.map((e) => e.type));
+    expect(types.map((b) => b.filter((type) => type != 'page').length)).toEqual([4, 3]);
+    expect(types.flat()).toHaveLength(13);
   });
 
   it(`splits batches over ${LIMITS.beaconBytes} bytes and over ${LIMITS.eventsPerBatch} events`, async () => {
@@ -102,7 +105,7 @@ describe('beacon transport', () => {
     const key = freshKey();
     tracker({ key }).order(order);
     await settle();
-    expect(page.warnings).toEqual(['shopbeacon: HTTP 403, 1 event(s) dropped']);
+    expect(page.warnings).toEqual(['shopbeacon: HTTP 403, see the answer']);
     expect(JSON.parse(localStorage.getItem(`sbq:${key}`)!)).toEqual([]);
   });
 
@@ -195,11 +198,10 @@ describe('GET transport', () => {
     const [first, second] = page.sent.map((s) => new URL(s.url));
     expect(first.origin + first.pathname).toBe(ENDPOINT + '/collect');
     const params = [...first.searchParams];
-    expect(params.slice(0, 6).map(([k]) => k)).toEqual(['key', 'visit', 'type', 'id', 'ts', 'sbt']);
+    expect(params.slice(0, 5).map(([k]) => k)).toEqual(['key', 'type', 'id', 'ts', 'sbt']);
     expect(first.searchParams.get('key')).toBe(key);
     expect(first.searchParams.get('type')).toBe('order');
-    expect(first.searchParams.get('visit')).toBe('1');
-    expect(params.slice(6)).toEqual([
+    expect(params.slice(5)).toEqual([
       ['data[customer_email]', 'john@doe.com'],
       ['data[order_idorder]', '0000001'],
       ['data[order_state]', '20'],
@@ -218,7 +220,6 @@ describe('GET transport', () => {
     // brackets travel as they are, values are percent-encoded
     expect(page.sent[0].url).toContain('&data[custom_fields][327]=gold%20%26%20silver');
     expect(second.searchParams.get('type')).toBe('page');
-    expect(second.searchParams.has('visit')).toBe(false);
     expect(second.searchParams.get('data[url]')).toBe('https://www.shop.example/?q=a&b=c');
   });
 

@@ -14,7 +14,6 @@ import type { Guard, Stmt } from './sql';
 
 export interface CollectInput {
   key: unknown;
-  visit: boolean;
   /**
    * The events as checked, in the order sent; `errors` set on those refused, with `refusal` saying
    * why when it is not bad data: GET mode off (403) or two profiles for one identity (409).
@@ -26,12 +25,12 @@ export interface CollectInput {
 
 const at = (input: CollectInput, i: number) => (input.batch ? `events[${i}].` : '');
 
-/** A POST body: { key?, visit?, events: [...] }. The key may also come in the query string. */
+/** A POST body: { key?, events: [...] }. The key may also come in the query string; `visit` (earlier SDKs) is ignored. */
 export function checkBatch(body: unknown, queryKey: string | undefined): CollectInput {
   if (!isPlainObject(body)) throw invalidFields([{ field: 'body', reason: 'must be a JSON object: { "key": "pk_…", "events": [ … ] }' }]);
   const errors: FieldError[] = [];
   for (const k of Object.keys(body))
-    if (k !== 'key' && k !== 'visit' && k !== 'events') errors.push({ field: k.slice(0, 64), reason: 'unknown; a batch has key, visit, events' });
+    if (k !== 'key' && k !== 'visit' && k !== 'events') errors.push({ field: k.slice(0, 64), reason: 'unknown; a batch has key and events' });
   const list = body.events;
   if (!Array.isArray(list) || list.length === 0 || list.length > LIMITS.eventsPerBatch)
     errors.push({ field: 'events', reason: `must be a list of 1 to ${LIMITS.eventsPerBatch} events` });
@@ -51,15 +50,15 @@ export function checkBatch(body: unknown, queryKey: string | undefined): Collect
       });
     return checked.errors.length ? { ...checked.values, errors: checked.errors } : checked.values;
   });
-  return { key: body.key ?? queryKey, visit: body.visit === 1 || body.visit === true, events, batch: true };
+  return { key: body.key ?? queryKey, events, batch: true };
 }
 
-/** A GET query, parsed like a form body: key, type, id, ts, sbt, visit and data[...]. */
+/** A GET query, parsed like a form body: key, type, id, ts, sbt and data[...] (and visit, from earlier SDKs, ignored). */
 export function checkQuery(query: unknown): CollectInput {
   const q = isPlainObject(query) ? query : {};
-  const { key, visit, ...event } = q;
+  const { key, visit: _earlierSdks, ...event } = q;
   const checked = checkEvent(event);
-  return { key, visit: visit === '1', events: [checked.errors.length ? { ...checked.values, errors: checked.errors } : checked.values], batch: false };
+  return { key, events: [checked.errors.length ? { ...checked.values, errors: checked.errors } : checked.values], batch: false };
 }
 
 const GET_MODE_OFF =
@@ -135,7 +134,7 @@ type Taken = { ev: CollectInput['events'][number]; i: number };
  * (409), the batch is written again: the events that write no profile together, then each one
  * that does on its own, so that only the conflicting one is refused.
  */
-async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, list: Taken[], now: number, out: Omit<CollectResult, 'refused'>) {
+async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, list: Taken[], now: number, out: Pick<CollectResult, 'duplicates' | 'serverOrders'>) {
   const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
   const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
   const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestId);
@@ -176,7 +175,7 @@ export async function collect(db: D1Database, site: IngestSite, input: CollectIn
   const conflictsOnly = refused.every((ev) => ev.refusal === 'conflict');
   const takenCount = input.events.length - refused.length;
   const message = getModeOnly
-    ? GET_MODE_OFF
+    ? GET_MODE_OFF + (takenCount ? ` The batch's ${takenCount} other event${takenCount === 1 ? ' was' : 's were'} taken.` : '')
     : input.batch
       ? `${refused.length} of ${input.events.length} events were refused${takenCount ? `; the other ${takenCount} were taken` : ''}: see fields.`
       : invalidFields(errors).problem.message;

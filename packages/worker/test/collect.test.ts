@@ -123,7 +123,7 @@ describe('POST /collect', () => {
     const site = await newSite();
     const odd: Record<string, string>[] = [{ origin: 'x' }, { origin: 'null' }, { referer: 'about:blank' }, { origin: 'javascript:alert(1)' }, { referer: '::' }, { origin: 'https://[::1' }];
     for (const headers of odd) {
-      const res = await beacon({ key: site.publicKey, visit: 1, events: [event('page', {})] }, headers);
+      const res = await beacon({ key: site.publicKey, visit: 1, events: [event('page', {})] }, { ...headers, cookie: `sbt=${SBT}` });
       expect(res.status, JSON.stringify(headers)).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBeNull();
     }
@@ -292,14 +292,50 @@ describe('origins and the sbt cookie', () => {
     expect(preflight.headers.get('access-control-allow-methods')).toBe('GET,POST');
   });
 
-  it('refreshes sbt with a first-party Set-Cookie once per visit when same-site', async () => {
+  it('refreshes the sbt the page sent with a first-party Set-Cookie, once per visit (sbv), when same-site', async () => {
     const site = await newSite();
-    const first = await beacon({ key: site.publicKey, visit: 1, events: [event('page', {})] }, { origin: 'https://www.shop.example' }, 'https://t.shop.example/collect');
-    expect(first.headers.get('set-cookie')).toBe(`sbt=${SBT}; Max-Age=34128000; Domain=shop.example; Path=/; Secure; SameSite=Lax`);
-    const later = await beacon({ key: site.publicKey, events: [event('page', {})] }, { origin: 'https://www.shop.example' }, 'https://t.shop.example/collect');
+    const shop = { origin: 'https://www.shop.example', cookie: `sbt=${SBT}` };
+    const tracker = 'https://t.shop.example/collect';
+    const first = await beacon({ key: site.publicKey, events: [event('page', {})] }, shop, tracker);
+    expect(first.headers.getSetCookie()).toEqual([
+      `sbt=${SBT}; Max-Age=34128000; Domain=shop.example; Path=/; Secure; SameSite=Lax`,
+      'sbv=1; Domain=shop.example; Path=/; Secure; SameSite=Lax',
+    ]);
+    // the rest of the visit: the browser sends sbv back
+    const later = await beacon({ key: site.publicKey, events: [event('page', {})] }, { ...shop, cookie: `sbt=${SBT}; sbv=1` }, tracker);
     expect(later.headers.get('set-cookie')).toBeNull();
-    const crossSite = await beacon({ key: site.publicKey, visit: 1, events: [event('page', {})] }, { origin: 'https://www.shop.example' }, 'https://tracker.test/collect');
+    const crossSite = await beacon({ key: site.publicKey, events: [event('page', {})] }, shop, 'https://tracker.test/collect');
     expect(crossSite.headers.get('set-cookie')).toBeNull();
+    // an earlier SDK's visit flag is taken and changes nothing
+    expect((await beacon({ key: site.publicKey, visit: 1, events: [event('page', {})] }, shop, tracker)).headers.getSetCookie()).toHaveLength(2);
+  });
+
+  it('never creates sbt: without the cookie (no consent for it), or with another visitor id, nothing is set', async () => {
+    const site = await newSite();
+    const tracker = 'https://t.shop.example/collect';
+    const noCookie = await beacon({ key: site.publicKey, events: [event('page', {})] }, { origin: 'https://www.shop.example' }, tracker);
+    expect(noCookie.status).toBe(204);
+    expect(noCookie.headers.get('set-cookie')).toBeNull();
+    const other = await beacon({ key: site.publicKey, events: [event('page', {})] }, { origin: 'https://www.shop.example', cookie: 'sbt=SomeoneElse_0123456789' }, tracker);
+    expect(other.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('refreshes it too when an event beside a taken one is refused, and not when none was taken', async () => {
+    const site = await newSite();
+    const shop = { origin: 'https://www.shop.example', cookie: `sbt=${SBT}` };
+    const tracker = 'https://t.shop.example/collect';
+    const refreshed = `sbt=${SBT}; Max-Age=34128000; Domain=shop.example; Path=/; Secure; SameSite=Lax`;
+    const mixed = await beacon({ key: site.publicKey, events: [event('page', {}), event('product', { product_id: 'P', unit_price: '19,90' })] }, shop, tracker);
+    expect(mixed.status).toBe(400);
+    expect(mixed.headers.getSetCookie()[0]).toBe(refreshed);
+    expect(mixed.headers.get('access-control-allow-origin')).toBe('https://www.shop.example');
+    const gated = await beacon({ key: site.publicKey, events: [event('page', {}), event('optin', { customer_email: 'a@b.test', customer_isoptin: 1 })] }, shop, tracker);
+    expect(gated.status).toBe(403);
+    expect(gated.headers.getSetCookie()[0]).toBe(refreshed);
+    expect((await json(gated)).error.message).toMatch(/The batch's 1 other event was taken\.$/);
+    const none = await beacon({ key: site.publicKey, events: [event('product', { product_id: 'P', colour: 'red' })] }, shop, tracker);
+    expect(none.status).toBe(400);
+    expect(none.headers.get('set-cookie')).toBeNull();
   });
 
   it('finds the cookie domain two same-site hosts share', () => {

@@ -2,13 +2,13 @@
 import { LIMITS } from '@shopbeacon/protocol';
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import { setCookie } from 'hono/cookie';
+import { getCookie, setCookie } from 'hono/cookie';
 import { siteByPublicKey } from '../auth';
 import { limitBody, parseForm } from '../body';
 import { checkBatch, checkQuery, collect, type CollectInput, cookieDomain } from '../collect';
 import type { AppEnv } from '../env';
 import { executionCtx } from '../context';
-import { type Problem, ProblemError, problemResponse } from '../problem';
+import { type Problem, ProblemError, problemBody, problemResponse } from '../problem';
 import { recordRejection, type Rejection } from '../rejections';
 
 export const collectRoutes = new Hono<AppEnv>();
@@ -64,20 +64,23 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
     if (duplicates.length) log({ status: 204, code: 'duplicate_dropped', message: `${duplicates.length} event(s) already received were dropped (a retry).`, fields: duplicates });
     if (serverOrders.length)
       log({ status: 204, code: 'server_order_kept', message: 'The browser sent orders the shop\'s server had sent: they were kept as the server sent them.', fields: serverOrders });
+    // Safari caps cookies written by script at 7 days; one set by the shop's own site (same-site)
+    // lives on. So the sbt the page sent as a cookie is set again: refreshed, never created (the
+    // page writes it only with the visitor's consent), once per visit (sbv, a session cookie),
+    // and only when an event of this visitor was taken.
+    const sbt = getCookie(c, 'sbt');
+    const domain =
+      page && sbt && !getCookie(c, 'sbv') && input.events.some((ev) => !ev.errors && ev.sbt === sbt)
+        ? cookieDomain(page.host, new URL(c.req.url).hostname)
+        : null;
+    if (domain !== null) {
+      const attributes = { path: '/', sameSite: 'Lax', secure: new URL(c.req.url).protocol === 'https:', ...(domain ? { domain } : {}) } as const;
+      setCookie(c, 'sbt', sbt!, { ...attributes, maxAge: LIMITS.sbtDays * 24 * 3600 });
+      setCookie(c, 'sbv', '1', attributes);
+    }
     if (refused) {
       log(refused);
-      return problemResponse(refused, corsHeaders(origin));
-    }
-    const domain = input.visit && page ? cookieDomain(page.host, new URL(c.req.url).hostname) : null;
-    if (domain !== null) {
-      // Safari caps cookies written by script at 7 days; one set by the shop's own site lives on.
-      setCookie(c, 'sbt', input.events[0].sbt, {
-        path: '/',
-        maxAge: LIMITS.sbtDays * 24 * 3600,
-        sameSite: 'Lax',
-        secure: new URL(c.req.url).protocol === 'https:',
-        ...(domain ? { domain } : {}),
-      });
+      return c.json(problemBody(refused), refused.status); // with the CORS headers and the cookie set above
     }
     return answer();
   } catch (e) {
