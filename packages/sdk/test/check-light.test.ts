@@ -4,7 +4,8 @@
 import { EVENTS, type EventType } from '@shopbeacon/protocol';
 import { describe, expect, it, vi } from 'vitest';
 import { checkEvent } from '../src/check';
-import { order } from './helpers';
+import { createTracker } from '../src/index';
+import { freshKey, openPage, order, settle } from './helpers';
 
 vi.mock('../src/flags', () => ({ CHECK_VALUES: false }));
 
@@ -28,5 +29,21 @@ describe("the script tag's checker: names and required fields", () => {
     expect(checkEvent('optin', { customer_email: 'not an email', customer_isoptin: 2 })).toEqual([]);
     // nor does it look into the lines of a cart
     expect(checkEvent('cart', { items: [{ colour: 'red' }] })).toEqual([]);
+  });
+});
+
+describe('data the browser cannot send', () => {
+  it('a BigInt or a cycle is refused with a warning, never thrown into the shop\'s code', async () => {
+    const page = openPage();
+    const t = createTracker({ key: freshKey(), endpoint: 'https://track.shop.example', autoPage: false });
+    const cycle: Record<string, unknown> = { product_id: 'P1' };
+    cycle.name = { cycle };
+    // @ts-expect-error: not JSON
+    expect(t.product({ product_id: 'P1', unit_price: 10n })).toBe(false);
+    expect(t.product(cycle as { product_id: string })).toBe(false);
+    expect(t.product({ product_id: 'P2' })).toBe(true);
+    await settle();
+    expect(page.warnings).toEqual(['shopbeacon: product not sent: data is not JSON', 'shopbeacon: product not sent: data is not JSON']);
+    expect((await page.batches()).flatMap((b) => b.events.map((e) => e.data.product_id))).toEqual(['P2']);
   });
 });
