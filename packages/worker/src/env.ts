@@ -8,6 +8,8 @@ export interface Env {
   SESSION_SECRET?: string;
   /** Where the dashboard's documentation links point; default: this Worker's /docs. */
   DOCS_URL?: string;
+  /** Days tracker events are kept (retention.ts); default 395. */
+  EVENTS_RETENTION_DAYS?: string;
 }
 
 /** The site whose keys authenticated the request. */

@@ -2,9 +2,10 @@
 import { Hono } from 'hono';
 import { executionCtx } from './context';
 import { HTTPException } from 'hono/http-exception';
-import type { AppEnv } from './env';
+import type { AppEnv, Env } from './env';
 import { ProblemError, problemResponse } from './problem';
 import { recordRejection } from './rejections';
+import { runRetention } from './retention';
 import { api } from './routes/api';
 import { collectRoutes } from './routes/collect';
 import { docsRoutes } from './routes/docs';
@@ -37,4 +38,10 @@ export function createApp() {
   return app;
 }
 
-export default createApp();
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  // The daily Cron Trigger of wrangler.toml: events older than the retention go.
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runRetention(env)),
+} satisfies ExportedHandler<Env>;
