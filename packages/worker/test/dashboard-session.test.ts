@@ -167,6 +167,16 @@ describe('login throttling', () => {
     const row = await env.DB.prepare('SELECT count(*) AS n FROM login_failures WHERE client = ?').bind(`203.0.113.7 ${site.publicKey}`).first<{ n: number }>();
     expect(row!.n).toBe(0);
   });
+
+  it('holds when the attempts come all at once: no more than the allowed failures are checked', async () => {
+    const site = await newSite();
+    const attacker = new Client('https://tracker.test', { 'cf-connecting-ip': '203.0.113.9' });
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => attacker.post('/dashboard/login', { public_key: site.publicKey, private_key: `sk_burst${i}` }).then((r) => r.status)),
+    );
+    expect(statuses.filter((s) => s === 400)).toHaveLength(MAX_FAILURES - 1);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(12 - (MAX_FAILURES - 1));
+  });
 });
 
 describe('key rotation from the dashboard', () => {

@@ -8,7 +8,7 @@ import { LoginPage } from '../pages/login';
 import { page } from '../render';
 import { closeSession, currentSession, openSession } from '../session';
 import { requireSession } from '../session-guard';
-import { clearFailures, lockedFor, loginClient, MAX_FAILURES, recordFailure, WINDOW_MS } from '../throttle';
+import { clearFailures, countAttempt, loginClient, MAX_FAILURES, WINDOW_MS } from '../throttle';
 
 export const loginRoutes = new Hono<DashEnv>();
 
@@ -25,21 +25,17 @@ loginRoutes.post('/dashboard/login', async (c) => {
   const privateKey = field(form, 'private_key').trim();
   const db = c.env.DB;
   const client = loginClient(c.req.header('cf-connecting-ip'), publicKey);
-  const locked = async () => {
-    const ms = await lockedFor(db, client);
-    if (!ms) return null;
-    const minutes = Math.ceil(ms / 60_000);
-    c.header('Retry-After', String(Math.ceil(ms / 1000)));
+  const { attempt, wait } = await countAttempt(db, client);
+  const locked = () => {
+    const minutes = Math.ceil(wait / 60_000);
+    c.header('Retry-After', String(Math.ceil(wait / 1000)));
     const error = `Too many failed attempts (${MAX_FAILURES} in ${WINDOW_MS / 60_000} minutes) with this public key: try again in ${minutes} minute${minutes > 1 ? 's' : ''}.`;
     return page(c, <LoginPage error={error} publicKey={publicKey} />, 429);
   };
-  const refused = await locked();
-  if (refused) return refused;
+  if (attempt > MAX_FAILURES) return locked();
   const site = await siteForKeys(db, publicKey, privateKey);
-  if (!site) {
-    await recordFailure(db, client);
-    return (await locked()) ?? page(c, <LoginPage error="Wrong public or private key." publicKey={publicKey} />, 400);
-  }
+  // The failure that fills the window already says so.
+  if (!site) return attempt == MAX_FAILURES ? locked() : page(c, <LoginPage error="Wrong public or private key." publicKey={publicKey} />, 400);
   await clearFailures(db, client);
   await openSession(c, site.id);
   return c.redirect('/dashboard/orders', 303);
