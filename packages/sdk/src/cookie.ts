@@ -30,10 +30,17 @@ export function widestDomain(host: string): string | undefined {
 }
 
 /**
- * (Re)writes sbt for LIMITS.sbtDays (395): under Chrome's 400-day cap, and written again on every page so
- * an active visitor keeps it. A host-only sbt goes first: it would shadow ours when read.
+ * Writes sbt for LIMITS.sbtDays (395, under Chrome's 400-day cap), when it is not there yet: its
+ * 13 months run from then, new visits do not extend them (the CNIL's rule for audience
+ * cookies). A host-only sbt goes first: it would shadow ours when read.
  */
 export const writeSbt = (id: string) => {
   Cookies.remove('sbt');
   Cookies.set('sbt', id, { domain: widestDomain(location.hostname), expires: LIMITS.sbtDays, sameSite: 'lax', secure: location.protocol == 'https:' });
+};
+
+/** Removes sbt, host-only and on the widest domain: the visitor refused what it is for. */
+export const dropSbt = () => {
+  Cookies.remove('sbt');
+  Cookies.remove('sbt', { domain: widestDomain(location.hostname) });
 };

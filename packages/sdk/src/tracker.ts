@@ -2,7 +2,7 @@
 // npm package and by the script tag alike.
 import { type EventType, GET_MODE_EVENTS, LIMITS } from '@shopbeacon/protocol';
 import { checkEvent } from './check';
-import { readSbt, writeSbt } from './cookie';
+import { dropSbt, readSbt, writeSbt } from './cookie';
 import { randomId, warn } from './id';
 import { createQueue, type Stored } from './queue';
 import { EVENTS } from './tables';
@@ -35,7 +35,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   const name = 'sbq:' + key;
   const queue = createQueue(name);
   // Before consent the visitor id lives in memory only; consent() writes the cookie.
-  const sbt = readSbt() || randomId();
+  let sbt = readSbt() || randomId();
   const held: Stored[] = [];
   let timer: ReturnType<typeof setTimeout> | 0 = 0;
 
@@ -168,9 +168,18 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   addEventListener('online', flush);
   document.addEventListener('visibilitychange', () => document.hidden && flush());
 
-  // The 13-month cookie only with analytics or functional consent: with both refused, essential
-  // events still go, carrying an id that lives as long as the page.
-  const keep = () => (allowed('page') || allowed('cart')) && writeSbt(sbt);
+  // The 13-month cookie only with analytics or functional consent, written when it is not there
+  // (rewriting it on every page would also undo the Worker's refresh: Safari caps a cookie written
+  // by script at 7 days). With both refused, a cookie an earlier "yes" left is removed, and
+  // essential events still go, carrying an id that lives as long as the page.
+  const keep = () => {
+    if (allowed('page') || allowed('cart')) readSbt() != sbt && writeSbt(sbt);
+    else if (readSbt()) {
+      dropSbt();
+      sbt = randomId();
+      for (const e of held) e.sbt = sbt;
+    }
+  };
   if (given) keep();
   soon(); // what earlier pages left unsent
 

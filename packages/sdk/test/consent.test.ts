@@ -38,6 +38,22 @@ describe("consent: 'required'", () => {
     expect(batch.events[0].sbt).toMatch(/^[\w-]{22}$/);
   });
 
+  it('a returning visitor who refuses analytics and functional loses the cookie: events carry an id of this page only', async () => {
+    const page = openPage();
+    document.cookie = 'sbt=returning_visitor_0123; path=/; domain=shop.example';
+    const t = tracker({ consent: 'required' });
+    t.order(order);
+    t.consent({ analytics: false, functional: false });
+    expect(document.cookie).toBe('');
+    t.optin({ customer_email: 'a@b.co', customer_isoptin: 1 });
+    await settle();
+    const sbts = (await page.batches()).flatMap((b) => b.events.map((e) => e.sbt));
+    expect(sbts).toHaveLength(2);
+    expect(new Set(sbts).size).toBe(1);
+    expect(sbts[0]).not.toBe('returning_visitor_0123');
+    expect(sbts[0]).toMatch(/^[\w-]{22}$/);
+  });
+
   it('drops waiting events whose category is refused, with a warning; essential ones still go', async () => {
     const page = openPage();
     const t = tracker({ consent: 'required' });

@@ -89,11 +89,11 @@ export function collectStatements(site: IngestSite, events: CheckedEvent[], now:
   const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, data: JSON.stringify(ev.data), ts: ev.ts }));
   const stmts: Stmt[] = [
     {
-      // "WHERE true": SQLite's rule for an upsert clause after INSERT … SELECT.
+      // In the order sent (ORDER BY key: the row ids, hence "newest first", follow it).
       sql: `INSERT INTO events (site_id, event_id, type, sbt, data, client_ts, received_at, request_id)
             SELECT ?, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.sbt'),
                    json_extract(value, '$.data'), json_extract(value, '$.ts'), ?, ?
-            FROM json_each(?) WHERE true
+            FROM json_each(?) ORDER BY key
             ON CONFLICT (site_id, event_id) DO NOTHING RETURNING event_id`,
       params: [site.id, now, requestId, JSON.stringify(rows)],
     },

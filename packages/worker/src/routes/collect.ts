@@ -64,10 +64,11 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
     if (duplicates.length) log({ status: 204, code: 'duplicate_dropped', message: `${duplicates.length} event(s) already received were dropped (a retry).`, fields: duplicates });
     if (serverOrders.length)
       log({ status: 204, code: 'server_order_kept', message: 'The browser sent orders the shop\'s server had sent: they were kept as the server sent them.', fields: serverOrders });
-    // Safari caps cookies written by script at 7 days; one set by the shop's own site (same-site)
-    // lives on. So the sbt the page sent as a cookie is set again: refreshed, never created (the
-    // page writes it only with the visitor's consent), once per visit (sbv, a session cookie),
-    // and only when an event of this visitor was taken.
+    // Safari caps cookies written by script at 7 days; one set by the shop's own site (same-site,
+    // and since Safari 16.4 from the shop's own IP addresses) lives on. So the sbt the page sent
+    // as a cookie is set again: refreshed, never created (the page writes it only with the
+    // visitor's consent), once per visit (sbv, a session cookie), and only when an event of this
+    // visitor was taken.
     const sbt = getCookie(c, 'sbt');
     const domain =
       page && sbt && !getCookie(c, 'sbv') && input.events.some((ev) => !ev.errors && ev.sbt === sbt)
