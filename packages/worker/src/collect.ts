@@ -7,6 +7,7 @@
 // take the page views sent with it down. Refused events are named in a 4xx answer (and in the
 // rejected-requests log); the others are taken.
 import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
+import { getDomain } from 'tldts';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
 import { invalidFields, type Problem, ProblemError } from './problem';
 import { updateProfileByCookie, upsertProfile } from './profiles';
@@ -184,18 +185,14 @@ export async function collect(db: D1Database, site: IngestSite, input: CollectIn
 }
 
 /**
- * The domain to set the sbt cookie on from this response, when the shop page and this Worker are
- * same-site (their longest common host suffix of at least two labels; a public suffix such as
- * co.uk is refused by the browser itself), '' for the same host or loopback (a host-only
- * cookie), or null when they are cross-site: a third-party cookie would not help.
+ * The domain to set the sbt cookie on from this response: the shop page's registrable domain
+ * (shop.co.uk for checkout.eu.shop.co.uk, by the Public Suffix List, private entries such as
+ * myshopify.com included: tldts), which is also the widest domain the SDK's probe finds, so both
+ * write the same cookie. Null when this Worker is not on that domain (cross-site: a third-party
+ * cookie would not help); '' (a host-only cookie) for the same IP address or loopback host.
  */
 export function cookieDomain(pageHost: string, workerHost: string): string | null {
-  if (pageHost === workerHost) return '';
-  const loopback = (h: string) => h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
-  if (/^[\d.]+$|^\[/.test(pageHost) || /^[\d.]+$|^\[/.test(workerHost) || loopback(pageHost) || loopback(workerHost)) return null;
-  const a = pageHost.split('.').reverse();
-  const b = workerHost.split('.').reverse();
-  let n = 0;
-  while (n < a.length && n < b.length && a[n] === b[n]) n++;
-  return n >= 2 ? a.slice(0, n).reverse().join('.') : null;
+  const site = getDomain(pageHost, { allowPrivateDomains: true });
+  if (!site) return pageHost === workerHost ? '' : null;
+  return workerHost === site || workerHost.endsWith(`.${site}`) ? site : null;
 }

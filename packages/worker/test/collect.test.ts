@@ -338,10 +338,16 @@ describe('origins and the sbt cookie', () => {
     expect(none.headers.get('set-cookie')).toBeNull();
   });
 
-  it('finds the cookie domain two same-site hosts share', () => {
+  it("sets the cookie on the shop's registrable domain, the one the SDK's probe finds, when the Worker is on it", () => {
     expect(cookieDomain('www.shop.example', 't.shop.example')).toBe('shop.example');
     expect(cookieDomain('checkout.eu.shop.co.uk', 't.shop.co.uk')).toBe('shop.co.uk');
-    expect(cookieDomain('shop.example', 'shop.example')).toBe('');
+    // the same host: the widest domain still, not a host-only cookie beside the page's
+    expect(cookieDomain('www.shop.example', 'www.shop.example')).toBe('shop.example');
+    expect(cookieDomain('shop.example', 'shop.example')).toBe('shop.example');
+    expect(cookieDomain('shop.example', 't.shop.example')).toBe('shop.example');
+    // two shops under one public suffix (the Public Suffix List's private part) are two sites
+    expect(cookieDomain('a-shop.myshopify.com', 'tracker.myshopify.com')).toBeNull();
+    expect(cookieDomain('a.github.io', 'b.github.io')).toBeNull();
     expect(cookieDomain('127.0.0.1', '127.0.0.1')).toBe('');
     expect(cookieDomain('shop.example', 'tracker.test')).toBeNull();
     expect(cookieDomain('localhost', '127.0.0.1')).toBeNull();
