@@ -70,12 +70,11 @@ async function handle(c: Context<AppEnv>, read: () => Promise<CollectInput>, ans
     // visitor's consent), once per visit (sbv, a session cookie), and only when an event of this
     // visitor was taken.
     const sbt = getCookie(c, 'sbt');
+    const self = new URL(c.req.url);
     const domain =
-      page && sbt && !getCookie(c, 'sbv') && input.events.some((ev) => !ev.errors && ev.sbt === sbt)
-        ? cookieDomain(page.host, new URL(c.req.url).hostname)
-        : null;
+      page && sbt && !getCookie(c, 'sbv') && input.events.some((ev) => !ev.errors && ev.sbt === sbt) ? cookieDomain(page.host, self.hostname) : null;
     if (domain !== null) {
-      const attributes = { path: '/', sameSite: 'Lax', secure: new URL(c.req.url).protocol === 'https:', ...(domain ? { domain } : {}) } as const;
+      const attributes = { path: '/', sameSite: 'Lax', secure: self.protocol === 'https:', ...(domain ? { domain } : {}) } as const;
       setCookie(c, 'sbt', sbt!, { ...attributes, maxAge: LIMITS.sbtDays * 24 * 3600 });
       setCookie(c, 'sbv', '1', attributes);
     }
