@@ -9,17 +9,17 @@
 import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
 import { getDomain } from 'tldts';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
-import { invalidFields, type Problem, ProblemError } from './problem';
+import { invalidFields, type Problem } from './problem';
 import { updateProfileByCookie, upsertProfile } from './profiles';
-import type { Guard, Stmt } from './sql';
+import { type Guard, requestNonce, type Stmt } from './sql';
 
 export interface CollectInput {
   key: unknown;
   /**
    * The events as checked, in the order sent; `errors` set on those refused, with `refusal` saying
-   * why when it is not bad data: GET mode off (403) or two profiles for one identity (409).
+   * why when it is not bad data: GET mode off (403).
    */
-  events: (CheckedEvent & { errors?: FieldError[]; refusal?: 'get_mode' | 'conflict' })[];
+  events: (CheckedEvent & { errors?: FieldError[]; refusal?: 'get_mode' })[];
   /** A POST batch (fields are named events[i].…) or a GET query (fields named as they are). */
   batch: boolean;
 }
@@ -72,6 +72,9 @@ function refuseForSite(site: IngestSite, input: CollectInput) {
     if (!site.settings.get_mode && GET_MODE_EVENTS.includes(ev.type)) {
       ev.errors = [{ field: `${at(input, i)}type`, reason: `${ev.type} events need get_mode on` }];
       ev.refusal = 'get_mode';
+    } else if (ev.profile?.customer_cookie !== undefined && ev.profile.customer_cookie !== ev.sbt) {
+      // In the browser the visitor is its sbt: an event cannot join another visitor's cookie.
+      ev.errors = [{ field: `${at(input, i)}data[customer_cookie]`, reason: "must be this visitor's sbt (or left out): only the shop's server may name another cookie" }];
     } else if (ev.profile) {
       const undeclared = undeclaredCustomFields(ev.profile, site.settings, `${at(input, i)}data`);
       if (undeclared.length) ev.errors = undeclared;
@@ -106,14 +109,13 @@ export function collectStatements(site: IngestSite, events: CheckedEvent[], now:
     if (!ev.profile) continue;
     const guard: Guard = { sql: 'EXISTS (SELECT 1 FROM events WHERE site_id = ? AND event_id = ? AND request_id = ?)', params: [site.id, ev.id, requestId] };
     // The browser knows its visitor: the profile remembers this sbt, joining its events.
-    const profile = { customer_cookie: ev.sbt, ...ev.profile };
+    const profile = { ...ev.profile, customer_cookie: ev.sbt };
     if (ev.type === 'order') {
-      const o = orderStatements(site, { profile, order: ev.order } as Required<UpdateInput>, 'tracker', now, guard);
+      const o = orderStatements(site, { profile, order: ev.order } as Required<UpdateInput>, 'tracker', now, requestId, guard);
       orderAt[orderAt.length - 1] = stmts.length + o.orderAt;
       stmts.push(...o.stmts);
-    }
-    else if (profile.customer_email !== undefined || profile.external_id !== undefined)
-      stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, guard));
+    } else if (profile.customer_email !== undefined || profile.external_id !== undefined)
+      stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, requestId, guard));
     else stmts.push(updateProfileByCookie(site.id, ev.sbt, profile, site.settings, now, guard));
   }
   return { stmts, orderAt };
@@ -128,33 +130,16 @@ export interface CollectResult {
   serverOrders: FieldError[];
 }
 
-type Taken = { ev: CollectInput['events'][number]; i: number };
-
 /**
- * Writes events in one batch. Should one event's identifiers point at two different profiles
- * (409), the batch is written again: the events that write no profile together, then each one
- * that does on its own, so that only the conflicting one is refused.
+ * Writes the events in one batch. The browser's profile writes never meet a unique index
+ * (profiles.ts), so no event of a batch can make it fail: there is no identity conflict to
+ * retry around, nor to reveal.
  */
-async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, list: Taken[], now: number, out: Pick<CollectResult, 'duplicates' | 'serverOrders'>) {
-  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
-  const requestId = (hi >>> 11) * 2 ** 32 + lo; // 53 random bits: a safe integer
-  const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestId);
-  let results: D1Result[];
-  try {
-    results = await runBatch(db, stmts);
-  } catch (e) {
-    if (!(e instanceof ProblemError) || e.problem.code !== 'profile_conflict') throw e;
-    if (list.length > 1) {
-      const plain = list.filter(({ ev }) => !ev.profile);
-      if (plain.length) await writeEvents(db, site, input, plain, now, out);
-      for (const one of list) if (one.ev.profile) await writeEvents(db, site, input, [one], now, out);
-      return;
-    }
-    const [{ ev, i }] = list;
-    ev.errors = (e.problem.fields ?? []).map((f) => ({ field: `${at(input, i)}${f.field}`, reason: f.reason }));
-    ev.refusal = 'conflict';
-    return;
-  }
+async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, now: number, out: Pick<CollectResult, 'duplicates' | 'serverOrders'>) {
+  const list = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
+  if (!list.length) return;
+  const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestNonce());
+  const results = await runBatch(db, stmts);
   const written = new Set((results[0].results as { event_id: string }[]).map((r) => r.event_id));
   list.forEach(({ ev, i }, n) => {
     const o = orderAt[n];
@@ -166,21 +151,19 @@ async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput
 
 export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()): Promise<CollectResult> {
   refuseForSite(site, input);
-  const taken = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
   const out = { duplicates: [] as FieldError[], serverOrders: [] as FieldError[] };
-  if (taken.length) await writeEvents(db, site, input, taken, now, out);
+  await writeEvents(db, site, input, now, out);
   const refused = input.events.filter((ev) => ev.errors);
   const errors = refused.flatMap((ev) => ev.errors!);
   if (!errors.length) return { refused: null, ...out };
   const getModeOnly = refused.every((ev) => ev.refusal === 'get_mode');
-  const conflictsOnly = refused.every((ev) => ev.refusal === 'conflict');
   const takenCount = input.events.length - refused.length;
   const message = getModeOnly
     ? GET_MODE_OFF + (takenCount ? ` The batch's ${takenCount} other event${takenCount === 1 ? ' was' : 's were'} taken.` : '')
     : input.batch
       ? `${refused.length} of ${input.events.length} events were refused${takenCount ? `; the other ${takenCount} were taken` : ''}: see fields.`
       : invalidFields(errors).problem.message;
-  const [status, code] = getModeOnly ? ([403, 'get_mode_off'] as const) : conflictsOnly ? ([409, 'profile_conflict'] as const) : ([400, 'invalid_fields'] as const);
+  const [status, code] = getModeOnly ? ([403, 'get_mode_off'] as const) : ([400, 'invalid_fields'] as const);
   return { refused: { status, code, message, fields: errors }, ...out };
 }
 

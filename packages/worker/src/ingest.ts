@@ -6,7 +6,7 @@ import { orderJson, type RequiredOrder, type OrderRow, upsertOrder } from './ord
 import { invalidFields, ProblemError } from './problem';
 import { legalBasisChange } from './gdpr';
 import { profileIdSql, profileJson, type ProfileRow, type Source, upsertProfile } from './profiles';
-import type { Guard, Stmt } from './sql';
+import { andGuard, type Guard, requestNonce, sql, type Stmt } from './sql';
 import type { Settings } from './settings';
 
 export interface IngestSite {
@@ -45,32 +45,27 @@ export async function runBatch(db: D1Database, stmts: Stmt[]) {
   }
 }
 
-const selectProfile = (siteId: number, p: Profile): Stmt => {
-  const id = profileIdSql(siteId, p);
-  return { sql: `SELECT * FROM profiles WHERE id = ${id.sql}`, params: id.params };
-};
+const selectProfile = (siteId: number, p: Profile, source: Source): Stmt => sql`SELECT * FROM profiles WHERE id = ${profileIdSql(siteId, p, source)}`;
 
 /**
- * The statements of one order call: the profile upsert, the order upsert and, on a new order,
- * the legal basis of the site's GDPR settings (at most 4). `orderAt` is the index of the order
- * upsert, `profileAt` the profile upsert's.
+ * The statements of one order call: the profile's, the order upsert and, on a new order, the
+ * legal basis of the site's GDPR settings. `orderAt` is the index of the order upsert,
+ * `profileAt` the last of the profile's. `nonce` names the request: the rows it inserted.
  */
-export function orderStatements(site: IngestSite, input: Required<UpdateInput>, source: Source, now: number, guard?: Guard) {
+export function orderStatements(site: IngestSite, input: Required<UpdateInput>, source: Source, now: number, nonce: number, guard?: Guard) {
   const { profile } = input;
   const order = input.order as RequiredOrder;
-  const stmts = upsertProfile(site.id, profile, site.settings, source, now, guard);
+  const stmts = upsertProfile(site.id, profile, site.settings, source, now, nonce, guard);
   const profileAt = stmts.length - 1;
   const orderAt = stmts.length;
-  stmts.push(upsertOrder(site.id, profileIdSql(site.id, profile), order, source, now, guard));
+  stmts.push(upsertOrder(site.id, profileIdSql(site.id, profile, source), order, source, now, nonce, guard));
   const onOrder = site.settings.gdpr.on_order;
   if (onOrder) {
-    // On a new order only (version 1), and only if the profile has no such basis yet.
-    const change = legalBasisChange(onOrder, 'order', now);
-    stmts.push({
-      sql: `UPDATE profiles SET gdpr = json_patch(gdpr, ?)
-            WHERE id = (SELECT profile_id FROM orders WHERE site_id = ? AND idorder = ? AND version = 1) AND ${change.when.sql}${guard ? ` AND ${guard.sql}` : ''}`,
-      params: [change.patch, site.id, order.order_idorder, ...change.when.params, ...(guard?.params ?? [])],
-    });
+    // On a new order only (inserted by this request), and only if the profile has no such basis yet.
+    const change = legalBasisChange(onOrder, 'order', source === 'tracker' ? 'tracker' : 'api', now);
+    stmts.push(sql`UPDATE profiles SET gdpr = json_patch(gdpr, ${change.patch}), version = version + 1, updated_at = ${now}
+      WHERE id = (SELECT profile_id FROM orders WHERE site_id = ${site.id} AND idorder = ${order.order_idorder} AND created_in = ${nonce})
+        AND ${change.when}${andGuard(guard)}`);
   }
   return { stmts, orderAt, profileAt };
 }
@@ -81,14 +76,15 @@ export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson
 export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {
   const undeclared = undeclaredCustomFields(input.profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
-  const { stmts, orderAt, profileAt } = orderStatements(site, input, source, now);
+  const nonce = requestNonce();
+  const { stmts, orderAt, profileAt } = orderStatements(site, input, source, now, nonce);
   // After an on-order legal basis, the profile as it ends up: read after that last change.
-  const readAt = site.settings.gdpr.on_order ? stmts.push(selectProfile(site.id, input.profile)) - 1 : profileAt;
+  const readAt = site.settings.gdpr.on_order ? stmts.push(selectProfile(site.id, input.profile, source)) - 1 : profileAt;
   const results = await runBatch(db, stmts);
   const orderRow = results[orderAt].results[0] as OrderRow;
   const profileRow = results[readAt].results[0] as ProfileRow;
   return {
-    created: orderRow.version === 1,
+    created: orderRow.created_in === nonce,
     order: orderJson(orderRow, profileRow, site.settings),
     profile: profileJson(profileRow),
   };
@@ -98,7 +94,8 @@ export async function updateOrder(db: D1Database, site: IngestSite, input: Requi
 export async function updateCustomer(db: D1Database, site: IngestSite, profile: Profile, source: Source, now = Date.now()) {
   const undeclared = undeclaredCustomFields(profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
-  const results = await runBatch(db, upsertProfile(site.id, profile, site.settings, source, now));
+  const nonce = requestNonce();
+  const results = await runBatch(db, upsertProfile(site.id, profile, site.settings, source, now, nonce));
   const row = results[results.length - 1].results[0] as ProfileRow;
-  return { created: row.version === 1, profile: profileJson(row) };
+  return { created: row.created_in === nonce, profile: profileJson(row) };
 }

@@ -2,56 +2,45 @@
 // (seed 003, "Gestion de l'idorder"). One INSERT … ON CONFLICT DO UPDATE … RETURNING does both.
 import { ORDER_STATES, type Order, type OrderState } from '@shopbeacon/protocol';
 import type { Source } from './profiles';
-import { type Guard, guardedValues, mergeTagsSql, type Stmt } from './sql';
+import { anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt } from './sql';
 import { isValidated, type Settings, validationThreshold } from './settings';
 
 /**
- * The order upsert. The order date (order_crea_dt) and the source are kept from the first call:
- * an order is created once, by one channel; state, amount, service dates, tags, product
- * attributes and the customer follow the latest call. `version` is 1 on creation. The browser
- * (source tracker) never changes an order the shop's server sent: anyone holding the public
- * key could otherwise cancel it; then no row is returned.
+ * The order upsert. The order date (order_crea_dt) is kept from the first call; state, amount,
+ * service dates, tags, product attributes and the customer follow the latest call. The browser
+ * (source tracker) never changes an order the shop's server has written: anyone holding the
+ * public key could otherwise cancel it; then no row is returned. An order the browser created
+ * first becomes the server's the first time the server writes it (its source, and its date as
+ * the server gives it). `version` and `updated_at` move only when a value changed.
  */
 export type RequiredOrder = Required<Pick<Order, 'order_idorder' | 'order_state' | 'order_amount' | 'order_crea_dt'>> & Order;
 
-export function upsertOrder(siteId: number, profileId: Stmt, o: RequiredOrder, source: Source, now: number, guard?: Guard): Stmt {
+export function upsertOrder(siteId: number, profileId: Stmt, o: RequiredOrder, source: Source, now: number, nonce: number, guard?: Guard): Stmt {
   const attrs = o.product_attributes === undefined ? null : JSON.stringify(o.product_attributes);
-  return {
-    sql: `INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service,
-                              tags, product_attributes, source, received_at, updated_at)
-          ${guardedValues(`?, ?, ${profileId.sql}, ?, ?, ?, ?, ?, ?, coalesce(?, '[]'), ?, ?, ?`, guard)}
-          ON CONFLICT (site_id, idorder) DO UPDATE SET
-            profile_id = excluded.profile_id,
-            state = excluded.state,
-            amount = excluded.amount,
-            start_service = coalesce(excluded.start_service, start_service),
-            end_service = coalesce(excluded.end_service, end_service),
-            tags = ${mergeTagsSql('orders.tags')},
-            product_attributes = coalesce(?, product_attributes),
-            version = version + 1,
-            updated_at = excluded.updated_at
-          WHERE orders.source = 'tracker' OR excluded.source = 'api'
-          RETURNING *`,
-    params: [
-      siteId,
-      o.order_idorder,
-      ...profileId.params,
-      o.order_state,
-      o.order_amount,
-      o.order_crea_dt,
-      o.order_start_service ?? null,
-      o.order_end_service ?? null,
-      JSON.stringify(o.add_order_tag ?? []),
-      attrs,
-      source,
-      now,
-      now,
-      ...(guard?.params ?? []),
-      JSON.stringify(o.del_order_tag ?? []),
-      JSON.stringify(o.add_order_tag ?? []),
-      attrs,
-    ],
-  };
+  const takeOver = raw(`orders.source = 'tracker' AND excluded.source <> 'tracker'`);
+  const changes: [string, Stmt][] = [
+    ['profile_id', raw('excluded.profile_id')],
+    ['state', raw('excluded.state')],
+    ['amount', raw('excluded.amount')],
+    ['crea_dt', sql`CASE WHEN ${takeOver} THEN excluded.crea_dt ELSE crea_dt END`],
+    ['start_service', raw('coalesce(excluded.start_service, start_service)')],
+    ['end_service', raw('coalesce(excluded.end_service, end_service)')],
+    ['tags', mergeTagsSql('orders.tags', o.del_order_tag ?? [], o.add_order_tag ?? [])],
+    ['product_attributes', sql`coalesce(${attrs}, product_attributes)`],
+    ['source', sql`CASE WHEN ${takeOver} THEN excluded.source ELSE source END`],
+  ];
+  const changed = anyOf(changes.map(([c, next]) => sql`${raw(c)} IS NOT ${next}`));
+  const values = sql`${siteId}, ${o.order_idorder}, ${profileId}, ${o.order_state}, ${o.order_amount}, ${o.order_crea_dt},
+    ${o.order_start_service ?? null}, ${o.order_end_service ?? null}, ${JSON.stringify(o.add_order_tag ?? [])}, coalesce(${attrs}, '[]'),
+    ${source}, ${now}, ${now}, ${nonce}`;
+  return sql`INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service,
+                                 tags, product_attributes, source, received_at, updated_at, created_in)
+    ${guardedValues(values, guard)}
+    ON CONFLICT (site_id, idorder) DO UPDATE SET ${join(changes.map(([c, next]) => sql`${raw(c)} = ${next}`))},
+      version = CASE WHEN ${changed} THEN version + 1 ELSE version END,
+      updated_at = CASE WHEN ${changed} THEN excluded.updated_at ELSE updated_at END
+    WHERE orders.source = 'tracker' OR excluded.source <> 'tracker'
+    RETURNING *`;
 }
 
 export interface OrderRow {
@@ -66,6 +55,7 @@ export interface OrderRow {
   product_attributes: string;
   source: Source;
   version: number;
+  created_in: number | null;
   received_at: number;
   updated_at: number;
 }

@@ -1,17 +1,22 @@
 // Profiles: find-or-create by customer_email and/or external_id within a site, and update in
-// the same statement (INSERT … ON CONFLICT DO UPDATE), so a call costs no read before its write.
-// Tags, custom fields and GDPR states are merged in SQL against the stored row.
+// the same statements, so a call costs no read before its write. Tags, custom fields and GDPR
+// states are merged in SQL against the stored row.
+//
+// Two kinds of writer, two rules. The shop's server (source api) is the truth: its values win,
+// and it wins every identity conflict with an identifier the browser put on a profile. The
+// browser tracker (source tracker) is anyone holding the public key: it never creates or changes
+// the link between an email and an external_id of an existing profile, and on a profile the
+// server has written it only fills what is empty. `version` and `updated_at` move only when a
+// value really changed, so a retried call is not a change.
 import type { Profile } from '@shopbeacon/protocol';
-import { gdprChanges, gdprSet, mergePatches } from './gdpr';
+import { gdprChanges, gdprValue, mergePatches } from './gdpr';
 import type { Settings } from './settings';
-import { type Guard, guardedValues, mergeTagsSql, type Stmt } from './sql';
+import { andGuard, anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt } from './sql';
 
 export type Source = 'api' | 'tracker';
 
-/** Wire name → column, for the plain columns (one value, last write wins). */
-const COLUMNS = {
-  customer_email: 'email',
-  external_id: 'external_id',
+/** Wire name → column, for the plain columns (one value each). */
+const PLAIN = {
   customer_cookie: 'cookie',
   customer_name: 'name',
   customer_firstname: 'firstname',
@@ -30,110 +35,190 @@ const COLUMNS = {
   customer_lang: 'lang',
 } as const satisfies Partial<Record<keyof Profile, string>>;
 
+const COLUMNS = { customer_email: 'email', external_id: 'external_id', ...PLAIN } as const;
+
 const OPTINS = { customer_isoptin: 'isoptin', customer_mobile_isoptin: 'mobile_isoptin' } as const;
 
-/** The profile's id as a subquery, for the later statements of the same batch. */
-export function profileIdSql(siteId: number, p: Profile): Stmt {
-  return p.external_id !== undefined
-    ? { sql: '(SELECT id FROM profiles WHERE site_id = ? AND external_id = ?)', params: [siteId, p.external_id] }
-    : { sql: '(SELECT id FROM profiles WHERE site_id = ? AND email = ?)', params: [siteId, p.customer_email] };
+/** The values of `p` for the plain columns, as [column, value]. */
+const plainValues = (p: Profile) =>
+  Object.entries(PLAIN).flatMap(([field, column]) => {
+    const v = p[field as keyof typeof PLAIN];
+    return v === undefined ? [] : [[column, v] as const];
+  });
+
+const optinValues = (p: Profile) =>
+  Object.entries(OPTINS).flatMap(([field, column]) => {
+    const v = p[field as keyof typeof OPTINS];
+    return v === undefined ? [] : [[column, v] as const];
+  });
+
+const byId = (siteId: number, column: 'email' | 'external_id', v: string) =>
+  sql`(SELECT id FROM profiles WHERE site_id = ${siteId} AND ${raw(column)} = ${v})`;
+
+/**
+ * The profile's id as a subquery, for the later statements of the same batch. The server's
+ * profile is the external_id's (its upsert has just put the email on it); the browser's, which
+ * never links the two, is the external_id's if there is one, else the email's.
+ */
+export function profileIdSql(siteId: number, p: Profile, source: Source): Stmt {
+  const ext = p.external_id !== undefined ? byId(siteId, 'external_id', p.external_id) : undefined;
+  const email = p.customer_email !== undefined ? byId(siteId, 'email', p.customer_email) : undefined;
+  if (ext && email && source === 'tracker') return sql`coalesce(${ext}, ${email})`;
+  return (ext ?? email)!;
+}
+
+/** One column's new value and whether it differs from the stored one. */
+type Change = [column: string, next: Stmt];
+
+const assignments = (changes: Change[]) => join(changes.map(([c, next]) => sql`${raw(c)} = ${next}`));
+const differs = (changes: Change[]) => anyOf(changes.map(([c, next]) => sql`${raw(c)} IS NOT ${next}`));
+
+/** Columns and values of a new row (shared by the server's upsert and the browser's insert). */
+function newRow(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number) {
+  const cols: string[] = ['site_id'];
+  const values: Stmt[] = [sql`${siteId}`];
+  const add = (column: string, value: Stmt) => (cols.push(column), values.push(value));
+  if (p.customer_email !== undefined) (add('email', sql`${p.customer_email}`), add('email_source', sql`${source}`));
+  if (p.external_id !== undefined) (add('external_id', sql`${p.external_id}`), add('external_id_source', sql`${source}`));
+  for (const [column, v] of plainValues(p)) add(column, sql`${v}`);
+  for (const [column, v] of optinValues(p)) (add(column, sql`${v}`), add(`${column}_at`, sql`${now}`), add(`${column}_source`, sql`${source}`));
+  if (p.add_tag) add('tags', sql`${JSON.stringify(p.add_tag)}`);
+  // json_patch on {} drops the nulls (cleared fields) of the call.
+  if (p.custom_fields) add('custom_fields', sql`json_patch('{}', ${JSON.stringify(p.custom_fields)})`);
+  const gdpr = gdprChanges(p, settings, source, now, () => raw('1'));
+  if (gdpr.length) add('gdpr', sql`${mergePatches(gdpr.map((c) => c.patch))}`);
+  add('server_written', raw(source === 'tracker' ? '0' : '1'));
+  add('source', sql`${source}`);
+  add('created_at', sql`${now}`);
+  add('updated_at', sql`${now}`);
+  add('created_in', sql`${nonce}`);
+  return { cols: raw(cols.join(', ')), values: join(values) };
 }
 
 /**
- * The statements that find or create the profile and apply every field of `p`. When both
- * identifiers are sent and a profile known only by this email exists, it is given the
- * external_id first (the shop has just told us they are the same person).
+ * The server's statements: settle identity conflicts with what the browser made, then one
+ * upsert keyed by external_id (or email) that writes every field sent. When the email and the
+ * external_id are on two profiles that the server itself made so, the upsert's unique index
+ * refuses it: 409, and the batch writes nothing.
  */
-export function upsertProfile(siteId: number, p: Profile, settings: Settings, source: Source, now: number, guard?: Guard): Stmt[] {
+function serverUpsert(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number): Stmt[] {
   const stmts: Stmt[] = [];
-  const byExternalId = p.external_id !== undefined;
-  if (byExternalId && p.customer_email !== undefined) {
-    stmts.push({
-      sql: `UPDATE profiles SET external_id = ? WHERE site_id = ? AND email = ? AND external_id IS NULL
-            AND NOT EXISTS (SELECT 1 FROM profiles WHERE site_id = ? AND external_id = ?)${guard ? ` AND ${guard.sql}` : ''}`,
-      params: [p.external_id, siteId, p.customer_email, siteId, p.external_id, ...(guard?.params ?? [])],
-    });
+  const email = p.customer_email;
+  const ext = p.external_id;
+  if (email !== undefined && ext !== undefined) {
+    const extHolder = sql`EXISTS (SELECT 1 FROM profiles WHERE site_id = ${siteId} AND external_id = ${ext})`;
+    // The profile with this email cannot simply be given this external_id (another profile has
+    // it, or it has a server-made one of its own), and the browser put the email there: it goes.
+    stmts.push(sql`UPDATE profiles SET email = NULL, email_source = NULL, version = version + 1, updated_at = ${now}
+      WHERE site_id = ${siteId} AND email = ${email} AND email_source = 'tracker' AND external_id IS NOT ${ext}
+        AND (${extHolder} OR (external_id IS NOT NULL AND external_id_source <> 'tracker'))`);
+    // Another profile holds this external_id because the browser put it there, while the email
+    // is on a profile of its own: the external_id goes, to be linked just below.
+    stmts.push(sql`UPDATE profiles SET external_id = NULL, external_id_source = NULL, version = version + 1, updated_at = ${now}
+      WHERE site_id = ${siteId} AND external_id = ${ext} AND external_id_source = 'tracker' AND email IS NOT ${email}
+        AND EXISTS (SELECT 1 FROM profiles WHERE site_id = ${siteId} AND email = ${email})`);
+    // The profile known by this email is given the external_id (the shop has just told us they
+    // are one person), replacing one the browser gave it.
+    stmts.push(sql`UPDATE profiles SET external_id = ${ext}, external_id_source = ${source}, server_written = 1, version = version + 1, updated_at = ${now}
+      WHERE site_id = ${siteId} AND email = ${email} AND (external_id IS NULL OR external_id_source = 'tracker')
+        AND NOT ${extHolder}`);
   }
 
-  const cols = ['site_id'];
-  const values: unknown[] = [siteId];
-  const sets: string[] = [];
-  const setParams: unknown[] = [];
-  for (const [field, column] of Object.entries(COLUMNS)) {
-    const v = p[field as keyof typeof COLUMNS];
-    if (v === undefined) continue;
-    cols.push(column);
-    values.push(v);
-    if (column !== (byExternalId ? 'external_id' : 'email')) sets.push(`${column} = excluded.${column}`);
+  const key = ext !== undefined ? 'external_id' : 'email';
+  const changes: Change[] = [];
+  const alsoSet: Change[] = [[`${key}_source`, sql`${source}`]];
+  if (key === 'external_id' && email !== undefined) {
+    changes.push(['email', raw('excluded.email')]);
+    alsoSet.push(['email_source', raw('excluded.email_source')]);
   }
-  for (const [field, column] of Object.entries(OPTINS)) {
-    const v = p[field as keyof typeof OPTINS];
-    if (v === undefined) continue;
-    cols.push(column, `${column}_at`);
-    values.push(v, now);
-    // The time is when the choice changed, not when it was last repeated.
-    sets.push(`${column}_at = CASE WHEN ${column} IS excluded.${column} THEN ${column}_at ELSE excluded.${column}_at END`);
-    sets.push(`${column} = excluded.${column}`);
+  for (const [column] of plainValues(p)) changes.push([column, raw(`excluded.${column}`)]);
+  for (const [column] of optinValues(p)) {
+    // The time is when the choice changed, not when it was last repeated; the source is who
+    // stands behind the current choice (the server, once it has repeated it).
+    alsoSet.push([`${column}_at`, raw(`CASE WHEN ${column} IS excluded.${column} THEN ${column}_at ELSE excluded.${column}_at END`)]);
+    alsoSet.push([`${column}_source`, raw(`excluded.${column}_source`)]);
+    changes.push([column, raw(`excluded.${column}`)]);
   }
-  if (p.add_tag || p.del_tag) {
-    cols.push('tags');
-    values.push(JSON.stringify(p.add_tag ?? []));
-    sets.push(`tags = ${mergeTagsSql('profiles.tags')}`);
-    setParams.push(JSON.stringify(p.del_tag ?? []), JSON.stringify(p.add_tag ?? []));
-  }
-  if (p.custom_fields) {
-    cols.push('custom_fields');
-    values.push(JSON.stringify(p.custom_fields));
-    // Not excluded.custom_fields: the inserted value has its nulls (cleared fields) removed.
-    sets.push('custom_fields = json_patch(custom_fields, ?)');
-    setParams.push(JSON.stringify(p.custom_fields));
-  }
-  const changes = gdprChanges(p, settings, now);
-  if (changes.length) {
-    cols.push('gdpr');
-    values.push(mergePatches(changes.map((c) => c.patch)));
-    sets.push(gdprSet(changes, setParams));
-  }
-  cols.push('source', 'created_at', 'updated_at');
-  values.push(source, now, now);
-  sets.push('version = version + 1', 'updated_at = excluded.updated_at');
-
-  const insertValues = cols.map((c) => (c === 'custom_fields' ? "json_patch('{}', ?)" : '?')).join(', ');
-  stmts.push({
-    sql: `INSERT INTO profiles (${cols.join(', ')}) ${guardedValues(insertValues, guard)}
-          ON CONFLICT (site_id, ${byExternalId ? 'external_id' : 'email'}) DO UPDATE SET ${sets.join(', ')}
-          RETURNING *`,
-    params: [...values, ...(guard?.params ?? []), ...setParams],
-  });
+  if (p.add_tag || p.del_tag) changes.push(['tags', mergeTagsSql('profiles.tags', p.del_tag ?? [], p.add_tag ?? [])]);
+  if (p.custom_fields) changes.push(['custom_fields', sql`json_patch(custom_fields, ${JSON.stringify(p.custom_fields)})`]);
+  const gdpr = gdprChanges(p, settings, source, now, (column) => raw(`${column} IS NOT excluded.${column}`));
+  if (gdpr.length) changes.push(['gdpr', gdprValue(gdpr)]);
+  alsoSet.push(['server_written', raw('1')]);
+  const changed = differs(changes);
+  const row = newRow(siteId, p, settings, source, now, nonce);
+  stmts.push(sql`INSERT INTO profiles (${row.cols}) VALUES (${row.values})
+    ON CONFLICT (site_id, ${raw(key)}) DO UPDATE SET ${assignments([...changes, ...alsoSet])},
+      version = CASE WHEN ${changed} THEN version + 1 ELSE version END,
+      updated_at = CASE WHEN ${changed} THEN excluded.updated_at ELSE updated_at END
+    RETURNING *`);
   return stmts;
 }
 
 /**
- * An opt-in with no email (an SMS sign-up box): it goes to the visitor's profile, found by the
- * sbt cookie, when there is one; the event itself is kept either way.
+ * What a browser event changes on a stored profile: on one the server never wrote, what it
+ * sends; on one it did, only what is empty (an opt-in also when the browser recorded it). No
+ * identifier, no del_tag on a server's profile, no consent the server recorded.
  */
-export function updateProfileByCookie(siteId: number, sbt: string, p: Profile, settings: Settings, now: number, guard?: Guard): Stmt {
-  const sets: string[] = [];
-  const params: unknown[] = [];
-  if (p.customer_mobile !== undefined) {
-    sets.push('mobile = ?');
-    params.push(p.customer_mobile);
+function trackerChanges(p: Profile, settings: Settings, now: number): Change[] {
+  const changes: Change[] = [];
+  for (const [column, v] of plainValues(p))
+    changes.push([column, sql`CASE WHEN server_written = 0 OR ${raw(column)} IS NULL THEN ${v} ELSE ${raw(column)} END`]);
+  const optinChange = (column: string, v: number) =>
+    sql`(server_written = 0 OR ${raw(column)} IS NULL OR ${raw(column)} = -1 OR ${raw(`${column}_source`)} = 'tracker') AND ${raw(column)} IS NOT ${v}`;
+  for (const [column, v] of optinValues(p)) {
+    const when = optinChange(column, v);
+    changes.push([`${column}_at`, sql`CASE WHEN ${when} THEN ${now} ELSE ${raw(`${column}_at`)} END`]);
+    changes.push([`${column}_source`, sql`CASE WHEN ${when} THEN 'tracker' ELSE ${raw(`${column}_source`)} END`]);
+    changes.push([column, sql`CASE WHEN ${when} THEN ${v} ELSE ${raw(column)} END`]);
   }
-  for (const [field, column] of Object.entries(OPTINS)) {
-    const v = p[field as keyof typeof OPTINS];
-    if (v === undefined) continue;
-    sets.push(`${column}_at = CASE WHEN ${column} IS ? THEN ${column}_at ELSE ? END`, `${column} = ?`);
-    params.push(v, now, v);
+  if (p.add_tag || p.del_tag) {
+    // On a server's profile, tags only where it has none (so del_tag has nothing to remove).
+    const merged = mergeTagsSql('tags', p.del_tag ?? [], p.add_tag ?? []);
+    changes.push(['tags', sql`CASE WHEN server_written = 0 OR tags = '[]' THEN ${merged} ELSE tags END`]);
   }
-  const changes = gdprChanges(p, settings, now, (_, v) => ({ sql: '?', params: [v] }));
-  if (changes.length) sets.push(gdprSet(changes, params));
-  sets.push('version = version + 1', 'updated_at = ?');
-  params.push(now);
-  return {
-    sql: `UPDATE profiles SET ${sets.join(', ')} WHERE site_id = ? AND cookie = ?${guard ? ` AND ${guard.sql}` : ''}`,
-    params: [...params, siteId, sbt, ...(guard?.params ?? [])],
-  };
+  if (p.custom_fields) {
+    const sent = JSON.stringify(p.custom_fields);
+    // On a server's profile, only the fields it has no value for; a clear (null) is not a value.
+    const unset = sql`(SELECT json_group_object(key, value) FROM json_each(${sent})
+      WHERE value IS NOT NULL AND json_extract(custom_fields, '$."' || key || '"') IS NULL)`;
+    changes.push(['custom_fields', sql`CASE WHEN server_written = 0 THEN json_patch(custom_fields, ${sent}) ELSE json_patch(custom_fields, ${unset}) END`]);
+  }
+  const gdpr = gdprChanges(p, settings, 'tracker', now, optinChange);
+  if (gdpr.length) changes.push(['gdpr', gdprValue(gdpr)]);
+  return changes;
 }
+
+/** The browser's update of the profiles `where` selects, written only when a value changes. */
+function trackerUpdate(where: Stmt, p: Profile, settings: Settings, now: number, guard: Guard): Stmt {
+  const changes = trackerChanges(p, settings, now);
+  return sql`UPDATE profiles SET ${assignments(changes)}, version = version + 1, updated_at = ${now}
+    WHERE ${where} AND (${differs(changes)})${andGuard(guard)}`;
+}
+
+/**
+ * The statements of a write to a profile by its identifiers: the server's upsert, or the
+ * browser's update of the profile it names then, when there is none, its insert. Neither of the
+ * browser's ever meets a unique index: an identity conflict is not something it can cause, nor
+ * learn about (the answer does not say whether an email is known).
+ */
+export function upsertProfile(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number, guard?: Guard): Stmt[] {
+  if (source !== 'tracker') return serverUpsert(siteId, p, settings, source, now, nonce);
+  const known: Stmt[] = [];
+  if (p.external_id !== undefined) known.push(sql`EXISTS (SELECT 1 FROM profiles WHERE site_id = ${siteId} AND external_id = ${p.external_id})`);
+  if (p.customer_email !== undefined) known.push(sql`EXISTS (SELECT 1 FROM profiles WHERE site_id = ${siteId} AND email = ${p.customer_email})`);
+  const row = newRow(siteId, p, settings, source, now, nonce);
+  return [
+    trackerUpdate(sql`id = ${profileIdSql(siteId, p, source)}`, p, settings, now, guard),
+    sql`INSERT INTO profiles (${row.cols}) ${guardedValues(row.values, sql`NOT (${anyOf(known)})${andGuard(guard)}`)}`,
+  ];
+}
+
+/**
+ * An opt-in with no email (an SMS sign-up box): it goes to the visitor's profiles, found by the
+ * sbt cookie, when there are any; the event itself is kept either way.
+ */
+export const updateProfileByCookie = (siteId: number, sbt: string, p: Profile, settings: Settings, now: number, guard?: Guard): Stmt =>
+  trackerUpdate(sql`site_id = ${siteId} AND cookie = ${sbt}`, p, settings, now, guard);
 
 export interface ProfileRow {
   id: number;
@@ -144,13 +229,16 @@ export interface ProfileRow {
   firstname: string | null;
   isoptin: number | null;
   isoptin_at: number | null;
+  isoptin_source: string | null;
   mobile_isoptin: number | null;
   mobile_isoptin_at: number | null;
+  mobile_isoptin_source: string | null;
   tags: string;
   custom_fields: string;
   gdpr: string;
   source: string;
   version: number;
+  created_in: number | null;
   created_at: number;
   updated_at: number;
   [column: string]: unknown;
@@ -166,11 +254,13 @@ export function profileJson(row: ProfileRow) {
     ...out,
     customer_isoptin: row.isoptin,
     customer_isoptin_at: iso(row.isoptin_at),
+    customer_isoptin_source: row.isoptin_source,
     customer_mobile_isoptin: row.mobile_isoptin,
     customer_mobile_isoptin_at: iso(row.mobile_isoptin_at),
+    customer_mobile_isoptin_source: row.mobile_isoptin_source,
     tags: JSON.parse(row.tags) as string[],
     custom_fields: JSON.parse(row.custom_fields) as Record<string, string>,
-    gdpr: JSON.parse(row.gdpr) as Record<string, Record<string, { status: string; at: string; source: string }>>,
+    gdpr: JSON.parse(row.gdpr) as Record<string, Record<string, { status: string; at: string; source: string; reason: string }>>,
     source: row.source,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),

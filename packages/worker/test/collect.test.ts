@@ -216,26 +216,6 @@ describe('accounts, orders and opt-ins from the browser (GET mode setting)', () 
     expect((await events(site)).map((e) => e.type)).toEqual(['optin', 'optin', 'account']);
   });
 
-  it('one event whose email and external_id belong to two profiles is refused alone (409); the rest of its batch is taken', async () => {
-    const site = await newSite();
-    await put(site, '/api/settings', { get_mode: true });
-    await post(site, '/api/updateCustomer', { data: { customer_email: 'a@shop.test', external_id: 'A' } });
-    await post(site, '/api/updateCustomer', { data: { customer_email: 'b@shop.test', external_id: 'B' } });
-    const res = await beacon({
-      key: site.publicKey,
-      events: [event('account', { customer_email: 'b@shop.test', external_id: 'A' }), order('C-1'), event('optin', { customer_email: 'a@shop.test', customer_isoptin: 1 })],
-    });
-    expect(res.status).toBe(409);
-    const { error } = await json(res);
-    expect(error).toMatchObject({
-      code: 'profile_conflict',
-      message: '1 of 3 events were refused; the other 2 were taken: see fields.',
-      fields: [{ field: 'events[0].data[customer_email]', reason: 'belongs to another profile, one with a different external_id' }],
-    });
-    expect((await events(site)).map((e) => e.type)).toEqual(['optin', 'order']);
-    expect((await orders(site)).map((o) => o.order_idorder)).toEqual(['C-1']);
-  });
-
   it('checks browser orders like the server API: required fields, custom field ids', async () => {
     const site = await newSite();
     await put(site, '/api/settings', { get_mode: true, custom_fields: [{ id: 1, name: 'Tier' }] });

@@ -86,7 +86,7 @@ describe('GET and PUT /api/settings', () => {
     const site = await newSite();
     await put(site, '/api/settings', { gdpr: { on_order: 'purchase' } });
     const first = await json(await post(site, '/api/updateOrder', order('o1', 10)));
-    expect(first.profile.gdpr.legal_bases.purchase).toMatchObject({ status: 'accepted', source: 'order' });
+    expect(first.profile.gdpr.legal_bases.purchase).toMatchObject({ status: 'accepted', source: 'api', reason: 'order' });
     const at = first.profile.gdpr.legal_bases.purchase.at;
     await new Promise((r) => setTimeout(r, 5));
     const update = await json(await post(site, '/api/updateOrder', order('o1', 20)));

@@ -78,8 +78,8 @@ describe('POST /api/updateCustomer', () => {
     );
     const at = expect.stringMatching(/^\d{4}-/);
     expect(res.profile.gdpr).toEqual({
-      consents: { newsletter: { status: 'accepted', at, source: 'email_optin' } },
-      legal_bases: { sms: { status: 'refused', at, source: 'sms_optin' }, contract: { status: 'accepted', at, source: 'account' } },
+      consents: { newsletter: { status: 'accepted', at, source: 'api', reason: 'email_optin' } },
+      legal_bases: { sms: { status: 'refused', at, source: 'api', reason: 'sms_optin' }, contract: { status: 'accepted', at, source: 'api', reason: 'account' } },
     });
     // Unsubscribing moves the consent to refused; repeating a choice changes nothing.
     const later = await json(await post(site, '/api/updateCustomer', { data: { customer_email: 'g@b.test', customer_isoptin: 0, customer_mobile_isoptin: 0, action: 'account' } }));
