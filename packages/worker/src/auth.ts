@@ -9,7 +9,7 @@ import { executionCtx } from './context';
 import { problemBody } from './problem';
 import { recordRejection } from './rejections';
 import { withDefaults } from './settings';
-import { cachedSite, cacheSite, type SiteRow } from './site-cache';
+import { cachedSite, cacheSite, rememberRefused, shouldReload, type SiteRow } from './site-cache';
 
 async function loadSite(db: D1Database, publicKey: string): Promise<SiteRow | null> {
   const row = await db
@@ -33,8 +33,10 @@ export async function siteForKeys(db: D1Database, publicKey: string, privateKey:
   const cached = cachedSite(publicKey);
   if (cached === null) return null; // no such site, a moment ago
   if (cached && (await timingSafeEqual(cached.privateKeyHash, hash))) return toSite(cached);
+  if (cached && !shouldReload(publicKey, hash)) return null;
   const fresh = await loadSite(db, publicKey);
   if (fresh && (await timingSafeEqual(fresh.privateKeyHash, hash))) return toSite(fresh);
+  if (fresh) rememberRefused(publicKey, hash);
   return null;
 }
 
@@ -66,6 +68,7 @@ export const requireSiteKeys = () =>
             route: c.req.path,
             problem: { status: 401, code: 'unauthorized', message: 'Wrong private key for this public key.', fields: [{ field: 'authorization', reason: 'the private key does not match (rotated?)' }] },
             sent: '',
+            channel: 'public', // anyone with the public key can send this
           });
       }
       return site !== null;

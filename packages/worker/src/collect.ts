@@ -7,7 +7,6 @@
 // take the page views sent with it down. Refused events are named in a 4xx answer (and in the
 // rejected-requests log); the others are taken.
 import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
-import { getDomain } from 'tldts';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
 import { invalidFields, type Problem } from './problem';
 import { updateProfileByCookie, upsertProfile } from './profiles';
@@ -82,24 +81,39 @@ function refuseForSite(site: IngestSite, input: CollectInput) {
   });
 }
 
+/** The UTC day of a time, as site_usage counts it. */
+export const usageDay = (now: number) => new Date(now).toISOString().slice(0, 10);
+
 /**
  * Every write of a request in one batch: one statement for all the event rows (a duplicate id is
- * dropped; RETURNING names the ids written), then, for account/order/optin, the upserts,
- * guarded so that they run only when this request wrote the event row: a retried event changes
- * nothing. One statement for the rows, not one per event: D1 counts every statement of a batch
- * against its queries per invocation (50 on the Free plan), and a batch may hold 100 page views.
+ * dropped; RETURNING names the ids written; nothing is written once the site's daily quota is
+ * used up), one for the day's usage (RETURNING the day's total), then, for account/order/optin,
+ * the upserts, guarded so that they run only when this request wrote the event row: a retried
+ * event changes nothing. One statement for the rows, not one per event: D1 counts every
+ * statement of a batch against its queries per invocation (50 on the Free plan), and a batch may
+ * hold 100 page views.
  */
 export function collectStatements(site: IngestSite, events: CheckedEvent[], now: number, requestId: number) {
   const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, data: JSON.stringify(ev.data), ts: ev.ts }));
+  const day = usageDay(now);
   const stmts: Stmt[] = [
     {
       // In the order sent (ORDER BY key: the row ids, hence "newest first", follow it).
       sql: `INSERT INTO events (site_id, event_id, type, sbt, data, client_ts, received_at, request_id)
-            SELECT ?, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.sbt'),
-                   json_extract(value, '$.data'), json_extract(value, '$.ts'), ?, ?
-            FROM json_each(?) ORDER BY key
+            SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.sbt'),
+                   json_extract(value, '$.data'), json_extract(value, '$.ts'), ?2, ?3
+            FROM json_each(?4)
+            WHERE coalesce((SELECT events FROM site_usage WHERE site_id = ?1 AND day = ?5), 0) < ?6
+            ORDER BY key
             ON CONFLICT (site_id, event_id) DO NOTHING RETURNING event_id`,
-      params: [site.id, now, requestId, JSON.stringify(rows)],
+      params: [site.id, now, requestId, JSON.stringify(rows), day, site.settings.daily_event_quota],
+    },
+    {
+      // The rows this request wrote, found by the unique index (site_id, event_id).
+      sql: `INSERT INTO site_usage (site_id, day, events)
+            SELECT ?1, ?2, count(*) FROM json_each(?3) j JOIN events e ON e.site_id = ?1 AND e.event_id = j.value WHERE e.request_id = ?4
+            ON CONFLICT (site_id, day) DO UPDATE SET events = events + excluded.events RETURNING events`,
+      params: [site.id, day, JSON.stringify(events.map((ev) => ev.id)), requestId],
     },
   ];
   /** Per event, the statement of its order upsert (orders only). */
@@ -128,6 +142,8 @@ export interface CollectResult {
   duplicates: FieldError[];
   /** Order events kept but not applied: the order was sent by the shop's server. */
   serverOrders: FieldError[];
+  /** Nothing was taken: the site's daily event quota is used up. */
+  overQuota: boolean;
 }
 
 /**
@@ -135,12 +151,17 @@ export interface CollectResult {
  * (profiles.ts), so no event of a batch can make it fail: there is no identity conflict to
  * retry around, nor to reveal.
  */
-async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, now: number, out: Pick<CollectResult, 'duplicates' | 'serverOrders'>) {
+async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, now: number, out: Omit<CollectResult, 'refused'>) {
   const list = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
   if (!list.length) return;
   const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestNonce());
   const results = await runBatch(db, stmts);
   const written = new Set((results[0].results as { event_id: string }[]).map((r) => r.event_id));
+  const [{ events: today }] = results[1].results as { events: number }[];
+  if (!written.size && today >= site.settings.daily_event_quota) {
+    out.overQuota = true;
+    return;
+  }
   list.forEach(({ ev, i }, n) => {
     const o = orderAt[n];
     if (!written.has(ev.id)) out.duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
@@ -151,8 +172,9 @@ async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput
 
 export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()): Promise<CollectResult> {
   refuseForSite(site, input);
-  const out = { duplicates: [] as FieldError[], serverOrders: [] as FieldError[] };
+  const out = { duplicates: [] as FieldError[], serverOrders: [] as FieldError[], overQuota: false };
   await writeEvents(db, site, input, now, out);
+  if (out.overQuota) return { refused: null, ...out };
   const refused = input.events.filter((ev) => ev.errors);
   const errors = refused.flatMap((ev) => ev.errors!);
   if (!errors.length) return { refused: null, ...out };
@@ -165,17 +187,4 @@ export async function collect(db: D1Database, site: IngestSite, input: CollectIn
       : invalidFields(errors).problem.message;
   const [status, code] = getModeOnly ? ([403, 'get_mode_off'] as const) : ([400, 'invalid_fields'] as const);
   return { refused: { status, code, message, fields: errors }, ...out };
-}
-
-/**
- * The domain to set the sbt cookie on from this response: the shop page's registrable domain
- * (shop.co.uk for checkout.eu.shop.co.uk, by the Public Suffix List, private entries such as
- * myshopify.com included: tldts), which is also the widest domain the SDK's probe finds, so both
- * write the same cookie. Null when this Worker is not on that domain (cross-site: a third-party
- * cookie would not help); '' (a host-only cookie) for the same IP address or loopback host.
- */
-export function cookieDomain(pageHost: string, workerHost: string): string | null {
-  const site = getDomain(pageHost, { allowPrivateDomains: true });
-  if (!site) return pageHost === workerHost ? '' : null;
-  return workerHost === site || workerHost.endsWith(`.${site}`) ? site : null;
 }

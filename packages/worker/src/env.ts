@@ -1,3 +1,4 @@
+import type { CollectInput } from './collect';
 import type { Settings } from './settings';
 
 export interface Env {
@@ -10,6 +11,15 @@ export interface Env {
   DOCS_URL?: string;
   /** Days tracker events are kept (retention.ts); default 395. */
   EVENTS_RETENTION_DAYS?: string;
+  /** /collect's rate limits (middleware/rate-limit.ts); a deployment without them has none. */
+  COLLECT_PER_IP?: RateLimit;
+  COLLECT_PER_SITE?: RateLimit;
+}
+
+/** The page a browser request comes from (its Origin, or its Referer's). */
+export interface PageOrigin {
+  origin: string;
+  host: string;
 }
 
 /** The site whose keys authenticated the request. */
@@ -21,6 +31,10 @@ export interface Site {
 
 export type AppEnv = {
   Bindings: Env;
-  /** site: whose keys opened the request; sent: the body as read, for the rejected-requests log. */
-  Variables: { site: Site; sent: string };
+  /**
+   * site: whose keys opened the request; sent: the body as read, for the rejected-requests log.
+   * /collect's: page, the page it comes from; collect, its events as checked; visitors, the sbt
+   * of each visitor whose events were taken.
+   */
+  Variables: { site: Site; sent: string; page: PageOrigin | null; collect: CollectInput; visitors: Set<string> };
 };

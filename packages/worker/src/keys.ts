@@ -14,7 +14,10 @@ export const PRIVATE_KEY = /^sk_[A-Za-z0-9_-]{43}$/;
 export const newPublicKey = () => `pk_${random(16)}`;
 export const newPrivateKey = () => `sk_${random(32)}`;
 
-export async function hashKey(privateKey: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(privateKey));
+/** SHA-256 of a text, in hex: what keys, tokens and session ids are stored as. */
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
 }
+
+export const hashKey = sha256Hex;

@@ -3,10 +3,12 @@
 import type { FieldError } from '@shopbeacon/protocol';
 
 export interface Problem {
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415;
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429;
   code: string;
   message: string;
   fields?: FieldError[];
+  /** Seconds after which a 429 may be tried again (the Retry-After header). */
+  retryAfter?: number;
 }
 
 /** A Problem thrown from deep in a handler; app.onError answers it (Hono only routes Errors there). */
@@ -21,8 +23,8 @@ export const problemBody = (p: Problem) => ({
   error: { code: p.code, message: p.message, fields: p.fields ?? [] },
 });
 
-export const problemResponse = (p: Problem, headers?: HeadersInit) =>
-  Response.json(problemBody(p), { status: p.status, headers });
+export const problemResponse = (p: Problem, headers?: Record<string, string>) =>
+  Response.json(problemBody(p), { status: p.status, headers: p.retryAfter === undefined ? headers : { ...headers, 'Retry-After': String(p.retryAfter) } });
 
 export const invalidFields = (fields: FieldError[]) =>
   new ProblemError({

@@ -2,10 +2,18 @@
 // per site), with its reasons and an excerpt of what was sent. No peer tells a merchant why an
 // order did not arrive; this does.
 import type { FieldError } from '@shopbeacon/protocol';
+import { sha256Hex } from './keys';
 import type { Problem } from './problem';
 
 export const REJECTIONS_KEPT = 200;
 const EXCERPT_CHARS = 2000;
+
+/**
+ * Where a refusal came from: a request the site's private key opened ('server'), or one sent with
+ * the public key only ('public': the browser's /collect, a wrong private key), which anyone can
+ * send. Each keeps its own last 200, so a flood of the second never pushes out the first.
+ */
+export type Channel = 'server' | 'public';
 
 export interface Rejection {
   method: string;
@@ -14,7 +22,11 @@ export interface Rejection {
   problem: Omit<Problem, 'status'> & { status: number };
   /** What was sent: the body, or the query string of a GET. */
   sent: string;
+  /** Default: 'public' for /collect, 'server' for the rest. */
+  channel?: Channel;
 }
+
+const channelOf = (r: Rejection): Channel => r.channel ?? (r.route === '/collect' ? 'public' : 'server');
 
 /**
  * What was sent, cut to 2,000 characters, with keys and visitor cookies replaced: private and
@@ -30,51 +42,84 @@ export function redact(sent: string): string {
 }
 
 /** What makes two refusals the same: route, status, code and every field's reason. */
-async function fingerprint(r: Rejection): Promise<string> {
-  const key = JSON.stringify([r.method, r.route, r.problem.status, r.problem.code, r.problem.fields ?? []]);
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
+const fingerprint = (r: Rejection) => sha256Hex(JSON.stringify([r.method, r.route, r.problem.status, r.problem.code, r.problem.fields ?? []]));
 
-/** The insert (or, for a refusal seen before, its count and last time) and the cap, for one db.batch. */
-export async function rejectionStatements(db: D1Database, siteId: number, r: Rejection, now = Date.now()) {
+/**
+ * The insert (or, for a refusal seen before, its count and last time) and its channel's cap, for
+ * one db.batch. `count` is how many times it was refused since it was last written.
+ */
+export async function rejectionStatements(db: D1Database, siteId: number, r: Rejection, now = Date.now(), count = 1) {
+  const channel = channelOf(r);
   return [
     db
       .prepare(
-        `INSERT INTO rejections (site_id, at, first_at, method, route, status, code, message, fields, excerpt, fingerprint)
-         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        `INSERT INTO rejections (site_id, at, first_at, method, route, status, code, message, fields, excerpt, fingerprint, channel, count)
+         VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT (site_id, fingerprint) DO UPDATE SET
-           at = excluded.at, count = count + 1, message = excluded.message, excerpt = excluded.excerpt`,
+           at = excluded.at, count = count + excluded.count, message = excluded.message, excerpt = excluded.excerpt`,
       )
-      .bind(siteId, now, r.method, r.route, r.problem.status, r.problem.code, r.problem.message, JSON.stringify(r.problem.fields ?? []), redact(r.sent), await fingerprint(r)),
+      .bind(siteId, now, r.method, r.route, r.problem.status, r.problem.code, r.problem.message, JSON.stringify(r.problem.fields ?? []), redact(r.sent), await fingerprint(r), channel, count),
     db
       .prepare(
-        `DELETE FROM rejections WHERE site_id = ?1 AND id IN (
-           SELECT id FROM rejections WHERE site_id = ?1 ORDER BY at DESC, id DESC LIMIT -1 OFFSET ${REJECTIONS_KEPT})`,
+        `DELETE FROM rejections WHERE site_id = ?1 AND channel = ?2 AND id IN (
+           SELECT id FROM rejections WHERE site_id = ?1 AND channel = ?2 ORDER BY at DESC, id DESC LIMIT -1 OFFSET ${REJECTIONS_KEPT})`,
       )
-      .bind(siteId),
+      .bind(siteId, channel),
   ];
 }
 
-/** Records a rejection without holding up the answer (after it, within the same invocation). */
-export function recordRejection(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, db: D1Database, siteId: number, r: Rejection) {
-  const write = rejectionStatements(db, siteId, r)
-    .then((stmts) => db.batch(stmts))
-    .catch((e) => console.error('could not record a rejection:', e));
-  if (ctx) ctx.waitUntil(write);
+/**
+ * The same refusal repeated (a replayed request, a backend with an old key, a flood over the
+ * rate limit) is written at most once per window and isolate: the repeats are counted here and
+ * added by one write when the window ends, so they cost no D1 write each.
+ */
+export const coalescing = { windowMs: 10_000 };
+const repeats = new Map<string, { until: number; pending: number; last: Rejection; flushing: boolean }>();
+
+async function write(db: D1Database, siteId: number, r: Rejection, now: number, count: number) {
+  await db.batch(await rejectionStatements(db, siteId, r, now, count));
 }
 
-// Served by rejections_site_recent (site_id, at [, rowid]): no sort step.
-export const RECENT_REJECTIONS_SQL = `
-  SELECT at, first_at, count, method, route, status, code, message, fields, excerpt FROM rejections
-  WHERE site_id = ? ORDER BY at DESC, id DESC LIMIT ${REJECTIONS_KEPT}`;
+/**
+ * Records a rejection without holding up the answer (after it, within the same invocation). A
+ * repeat within the window is counted; the first repeat's invocation writes the count when the
+ * window ends (workerd lets no request wait on another's promise, so only that one waits).
+ */
+export function recordRejection(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, db: D1Database, siteId: number, r: Rejection, now = Date.now()) {
+  const done = (async () => {
+    const key = `${siteId} ${await fingerprint(r)}`;
+    const seen = repeats.get(key);
+    if (seen && now < seen.until) {
+      seen.pending++;
+      seen.last = r;
+      if (seen.flushing) return;
+      seen.flushing = true;
+      await new Promise((resolve) => setTimeout(resolve, seen.until - now));
+      const count = seen.pending;
+      repeats.set(key, { until: Date.now() + coalescing.windowMs, pending: 0, last: seen.last, flushing: false });
+      return write(db, siteId, seen.last, Date.now(), count);
+    }
+    if (repeats.size >= 10_000) repeats.clear(); // bounded: a flood of distinct refusals
+    repeats.set(key, { until: now + coalescing.windowMs, pending: 0, last: r, flushing: false });
+    return write(db, siteId, r, now, 1);
+  })().catch((e) => console.error('could not record a rejection:', e));
+  if (ctx) ctx.waitUntil(done);
+}
 
-export async function recentRejections(db: D1Database, siteId: number) {
-  const { results } = await db
-    .prepare(RECENT_REJECTIONS_SQL)
-    .bind(siteId)
-    .all<{ at: number; first_at: number | null; count: number; method: string; route: string; status: number; code: string; message: string; fields: string; excerpt: string }>();
-  return results.map((r) => ({
+// Served by rejections_site_channel_recent (site_id, channel, at [, rowid]): no sort step.
+export const RECENT_REJECTIONS_SQL = `
+  SELECT at, first_at, count, method, route, status, code, message, fields, excerpt, channel FROM rejections
+  WHERE site_id = ? AND channel = ? ORDER BY at DESC, id DESC LIMIT ${REJECTIONS_KEPT}`;
+
+type RejectionRow = { at: number; first_at: number | null; count: number; method: string; route: string; status: number; code: string; message: string; fields: string; excerpt: string; channel: Channel };
+
+/** The last 200 of each channel (or of one), newest first. */
+export async function recentRejections(db: D1Database, siteId: number, only?: Channel) {
+  const channels: Channel[] = only ? [only] : ['server', 'public'];
+  const lists = await db.batch<RejectionRow>(channels.map((ch) => db.prepare(RECENT_REJECTIONS_SQL).bind(siteId, ch)));
+  // Two lists each in order, merged: the index serves each, no sort of the whole in SQL.
+  const rows = lists.flatMap((l) => l.results).sort((a, b) => b.at - a.at);
+  return rows.map((r) => ({
     ...r,
     at: new Date(r.at).toISOString(),
     first_at: new Date(r.first_at ?? r.at).toISOString(),

@@ -2,7 +2,7 @@
 // validates an order, the GDPR bases applied on ingest, custom fields, allowed origins.
 // Stored as one JSON column on the site; every read goes through withDefaults.
 import { type FieldError, isPlainObject } from '@shopbeacon/protocol';
-import { invalidFields } from './problem';
+import { invalidFields, ProblemError } from './problem';
 import { forgetSite } from './site-cache';
 
 export type GdprTarget = { to: 'legal_basis' | 'consent'; id: string };
@@ -24,6 +24,8 @@ export interface Settings {
   };
   custom_fields: { id: number; name: string }[];
   allowed_origins: string[];
+  /** Events /collect takes per UTC day; past it, 429 until midnight UTC. */
+  daily_event_quota: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -32,7 +34,10 @@ export const DEFAULT_SETTINGS: Settings = {
   gdpr: { on_order: null, on_account: null, email_optin: null, sms_optin: null },
   custom_fields: [],
   allowed_origins: [],
+  daily_event_quota: 1_000_000,
 };
+
+export const MAX_DAILY_EVENT_QUOTA = 100_000_000;
 
 export function withDefaults(stored: unknown): Settings {
   const s = isPlainObject(stored) ? (stored as Partial<Settings>) : {};
@@ -121,7 +126,7 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
           if (typeof f.name !== 'string' || !f.name.trim() || f.name.length > 100)
             errors.push({ field: `${at}.name`, reason: 'must be a name of 1 to 100 characters' });
         });
-        patch.custom_fields = (v as { id: number; name: string }[]).map((f) => ({ id: f?.id, name: f?.name?.trim?.() }));
+        patch.custom_fields = (v as { id: number; name: unknown }[]).map((f) => ({ id: f?.id, name: typeof f?.name === 'string' ? f.name.trim() : '' }));
         break;
       }
       case 'allowed_origins': {
@@ -138,10 +143,14 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
         patch.allowed_origins = origins;
         break;
       }
+      case 'daily_event_quota':
+        if (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_DAILY_EVENT_QUOTA) patch.daily_event_quota = v as number;
+        else errors.push({ field: key, reason: `must be a whole number of events from 1 to ${MAX_DAILY_EVENT_QUOTA}` });
+        break;
       default:
         errors.push({
           field: key.slice(0, 64),
-          reason: 'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins',
+          reason: 'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins, daily_event_quota',
         });
     }
   }
@@ -162,5 +171,6 @@ export async function updateSettings(db: D1Database, site: { id: number; publicK
     .bind(JSON.stringify(patch), site.id)
     .first<{ settings: string }>();
   forgetSite(site.publicKey);
-  return withDefaults(JSON.parse(row!.settings));
+  if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: 'This site no longer exists.' });
+  return withDefaults(JSON.parse(row.settings));
 }

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { cookieDomain } from '../src/collect';
+import { cookieDomain } from '../src/middleware/sbt-refresh';
 import { RECENT_EVENTS_SQL } from '../src/events';
 import { get, newSite, phpQuery, post, put, SELF, type TestSite } from './helpers';
 

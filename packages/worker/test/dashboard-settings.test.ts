@@ -37,6 +37,7 @@ describe('the settings form', () => {
         { id: 12, name: 'Size' },
       ],
       allowed_origins: ['https://shop.example', 'http://localhost:8788'],
+      daily_event_quota: 1_000_000,
     });
     const html = await (await client.get('/dashboard/settings?saved=1')).text();
     expect(html).toContain('Settings saved.');
@@ -55,6 +56,7 @@ describe('the settings form', () => {
       gdpr: { on_order: null, on_account: null, email_optin: null, sms_optin: null },
       custom_fields: [],
       allowed_origins: [],
+      daily_event_quota: 1_000_000,
     });
   });
 

@@ -18,6 +18,7 @@ describe('GET and PUT /api/settings', () => {
         gdpr: { on_order: null, on_account: null, email_optin: null, sms_optin: null },
         custom_fields: [],
         allowed_origins: [],
+        daily_event_quota: 1_000_000,
       },
     });
   });
@@ -25,13 +26,14 @@ describe('GET and PUT /api/settings', () => {
   it('updates only what is sent, and reads back what was written', async () => {
     const site = await newSite();
     await put(site, '/api/settings', { get_mode: true, gdpr: { on_order: 'purchase' } });
-    const res = await json(await put(site, '/api/settings', { gdpr: { on_account: 'contract' }, allowed_origins: ['https://Shop.example/', 'http://localhost:3000'] }));
+    const res = await json(await put(site, '/api/settings', { gdpr: { on_account: 'contract' }, allowed_origins: ['https://Shop.example/', 'http://localhost:3000'], daily_event_quota: 50_000 }));
     const expected = {
       get_mode: true,
       order_validation_state: 'paid',
       gdpr: { on_order: 'purchase', on_account: 'contract', email_optin: null, sms_optin: null },
       custom_fields: [],
       allowed_origins: ['https://shop.example', 'http://localhost:3000'],
+      daily_event_quota: 50_000,
     };
     expect(res.settings).toEqual(expected);
     expect((await json(await get(site, '/api/settings'))).settings).toEqual(expected);
