@@ -221,4 +221,11 @@ describe('assets', () => {
     }
     expect((await SELF.fetch('https://tracker.test/dashboard/assets/x.js')).status).toBe(404);
   });
+
+  it('a name Object.prototype has (constructor, __proto__, toString, …) is no asset: 404', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const res = await SELF.fetch(`https://tracker.test/dashboard/assets/${name}`);
+      expect([name, res.status]).toEqual([name, 404]);
+    }
+  });
 });
