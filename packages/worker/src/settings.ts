@@ -2,7 +2,7 @@
 // validates an order, the GDPR bases applied on ingest, custom fields, allowed origins.
 // Stored as one JSON column on the site; every read goes through withDefaults.
 import { type FieldError, isPlainObject } from '@shopbeacon/protocol';
-import { invalidFields } from './problem';
+import { invalidFields, ProblemError } from './problem';
 import { forgetSite } from './site-cache';
 
 export type GdprTarget = { to: 'legal_basis' | 'consent'; id: string };
@@ -162,5 +162,7 @@ export async function updateSettings(db: D1Database, site: { id: number; publicK
     .bind(JSON.stringify(patch), site.id)
     .first<{ settings: string }>();
   forgetSite(site.publicKey);
-  return withDefaults(JSON.parse(row!.settings));
+  // No row: the site was deleted since its keys (or session) were checked.
+  if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: 'No such site: it was deleted.' });
+  return withDefaults(JSON.parse(row.settings));
 }

@@ -28,16 +28,18 @@ export function shareDays(v: unknown): number {
   return Number.isInteger(n) ? Math.min(Math.max(n, 1), SHARE_DAYS_MAX) : SHARE_DAYS_DEFAULT;
 }
 
+/** A new link to the site, its token shown this once; null when the site is gone. */
 export async function createShareLink(env: Env, siteId: number, label: string, days: number, now = Date.now()) {
   const db = env.DB;
   const nonce = randomToken();
   const token = `${nonce}.${await signature(env, nonce)}`;
   const expiresAt = now + shareDays(days) * DAY_MS;
+  // INSERT … SELECT: a site deleted meanwhile inserts nothing (rather than failing its foreign key).
   const row = await db
-    .prepare('INSERT INTO share_links (site_id, token_hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
+    .prepare('INSERT INTO share_links (site_id, token_hash, label, created_at, expires_at) SELECT id, ?2, ?3, ?4, ?5 FROM sites WHERE id = ?1 RETURNING id')
     .bind(siteId, await hashKey(token), label.trim().slice(0, 100) || 'Integration', now, expiresAt)
     .first<{ id: number }>();
-  return { id: row!.id, token, expiresAt };
+  return row && { id: row.id, token, expiresAt };
 }
 
 /** The site's links that still open: not revoked, not expired. */

@@ -7,7 +7,7 @@ import { rotatePrivateKey } from '../../sites';
 import { siteOf } from '../data';
 import type { DashEnv } from '../env';
 import { field, readForm } from '../forms';
-import { PageError } from '../page-error';
+import { noSuchSite, PageError } from '../page-error';
 import { SettingsPage } from '../pages/settings';
 import { page } from '../render';
 import { openSession } from '../session';
@@ -34,6 +34,7 @@ settingsRoutes.post('/dashboard/settings', requireSession('page'), async (c) => 
     await updateSettings(c.env.DB, { id: s.siteId, publicKey: s.publicKey }, patchFromValues(values));
   } catch (e) {
     if (!(e instanceof ProblemError)) throw e;
+    if (e.problem.status === 404) throw noSuchSite();
     const errors = errorsByInput(e.problem.fields ?? [], values);
     return page(c, <SettingsPage nav={navFor(c, 'settings')} csrf={s.csrf} publicKey={s.publicKey} values={values} errors={errors} />, 400);
   }
@@ -45,7 +46,7 @@ settingsRoutes.post('/dashboard/rotate', requireSession('page'), async (c) => {
   const form = await readForm(c);
   if (field(form, 'confirm') !== 'yes') throw new PageError(400, 'Not rotated', 'Tick the box to confirm: the old private key stops working at once.');
   const rotated = await rotatePrivateKey(c.env.DB, s.publicKey);
-  if (!rotated) throw new PageError(404, 'No such site', 'This site no longer exists.');
+  if (!rotated) throw noSuchSite();
   // Every session carries the key_rotated_at it was opened with: all of them just ended, this
   // one included. The merchant who rotated gets a new one.
   await c.env.DB.prepare('DELETE FROM dashboard_sessions WHERE site_id = ?').bind(s.siteId).run();

@@ -4,6 +4,7 @@ import { docLinks } from '../docs';
 import type { DashEnv } from '../env';
 import { field, readForm } from '../forms';
 import { shareMailto } from '../mail';
+import { noSuchSite } from '../page-error';
 import { SharePage } from '../pages/share-admin';
 import { page } from '../render';
 import { activeShareLinks, createShareLink, revokeShareLink, shareDays } from '../share';
@@ -21,6 +22,7 @@ shareAdminRoutes.post('/dashboard/share', requireSession('page'), async (c) => {
   const s = c.get('session');
   const form = await readForm(c);
   const link = await createShareLink(c.env, s.siteId, field(form, 'label'), shareDays(field(form, 'days') || undefined));
+  if (!link) throw noSuchSite();
   const url = `${new URL(c.req.url).origin}/share/${link.token}`;
   const mailto = shareMailto({ siteName: s.siteName, url, publicKey: s.publicKey, expiresAt: link.expiresAt, docs: docLinks(c.env, new URL(c.req.url).origin) });
   const links = await activeShareLinks(c.env.DB, s.siteId);
