@@ -57,6 +57,13 @@ export async function revokeShareLink(db: D1Database, siteId: number, id: number
   return r.meta.changes > 0;
 }
 
+/**
+ * Revokes every link of the site (a key rotation does, unless the merchant keeps them), as a
+ * statement for the rotation's batch; its rows say which of them still opened until now.
+ */
+export const revokeAllShareLinks = (db: D1Database, siteId: number, now = Date.now()) =>
+  db.prepare('UPDATE share_links SET revoked_at = ?1 WHERE site_id = ?2 AND revoked_at IS NULL RETURNING expires_at > ?1 AS was_open').bind(now, siteId);
+
 export type ShareAccess =
   | { status: 'open'; siteId: number; siteName: string; publicKey: string; expiresAt: number }
   | { status: 'gone' } // revoked or expired: 410
