@@ -273,6 +273,11 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     expect(decodeURIComponent(mailto)).toContain(url);
     expect(decodeURIComponent(mailto)).toContain(site.publicKey);
     await shoot(merchant.page, 'share');
+    // The form redirected: a reload asks for the page again, never re-posts the form, and the link is not shown again.
+    expect(merchant.page.url()).toBe(`${base}/dashboard/share`);
+    await merchant.page.reload();
+    expect(await merchant.page.locator('#share-url').count()).toBe(0);
+    expect(await merchant.page.locator('#share-links tbody tr', { hasText: 'Agency dev' }).count()).toBe(1);
 
     const dev = await newPage(); // another browser: no session
     await dev.page.goto(url);

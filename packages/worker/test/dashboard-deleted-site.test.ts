@@ -8,7 +8,8 @@ import { newSite, type TestSite } from './helpers';
 
 async function shareLink(site: TestSite) {
   const client = await loggedIn(site);
-  const html = await (await client.post('/dashboard/share', { _csrf: await client.csrf('/dashboard/share'), label: 'Agency' })).text();
+  await client.post('/dashboard/share', { _csrf: await client.csrf('/dashboard/share'), label: 'Agency' });
+  const html = await (await client.get('/dashboard/share')).text();
   return new URL(/<pre id="share-url"><code>([^<]+)<\/code><\/pre>/.exec(html)![1]).pathname;
 }
 

@@ -4,6 +4,7 @@
 // that holds the cookie.
 import type { Context } from 'hono';
 import { deleteCookie, getSignedCookie, setSignedCookie } from 'hono/cookie';
+import { cookieAttributes } from './cookies';
 import type { DashEnv } from './env';
 import { hashKey } from '../keys';
 import { hmac, randomToken, sessionSecret } from './secret';
@@ -22,8 +23,6 @@ export interface Session {
   csrf: string;
 }
 
-const isHttps = (c: Context) => new URL(c.req.url).protocol === 'https:';
-
 /** The CSRF token of a session: derived from its id, so nothing more is stored. */
 export const csrfToken = (secret: string, sessionId: string) => hmac(secret, `csrf ${sessionId}`);
 
@@ -38,13 +37,7 @@ export async function openSession(c: Context<DashEnv>, siteId: number, now = Dat
       .bind(await hashKey(id), siteId, now + SESSION_MS),
   ]);
   const secret = await sessionSecret(c.env);
-  await setSignedCookie(c, SESSION_COOKIE, id, secret, {
-    path: COOKIE_PATH,
-    httpOnly: true,
-    sameSite: 'Strict',
-    secure: isHttps(c),
-    maxAge: SESSION_MS / 1000,
-  });
+  await setSignedCookie(c, SESSION_COOKIE, id, secret, { ...cookieAttributes(c, COOKIE_PATH), maxAge: SESSION_MS / 1000 });
   return csrfToken(secret, id);
 }
 
@@ -68,5 +61,5 @@ export async function currentSession(c: Context<DashEnv>, now = Date.now()): Pro
 /** Ends a session: its row and its cookie. */
 export async function closeSession(c: Context<DashEnv>, session: Session | null) {
   if (session) await c.env.DB.prepare('DELETE FROM dashboard_sessions WHERE id_hash = ?').bind(session.idHash).run();
-  deleteCookie(c, SESSION_COOKIE, { path: COOKIE_PATH, httpOnly: true, sameSite: 'Strict', secure: isHttps(c) });
+  deleteCookie(c, SESSION_COOKIE, cookieAttributes(c, COOKIE_PATH));
 }
