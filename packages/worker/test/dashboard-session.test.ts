@@ -6,7 +6,7 @@ import { SESSION_COOKIE } from '../src/dashboard/session';
 import { createShareLink } from '../src/dashboard/share';
 import { MAX_FAILURES } from '../src/dashboard/throttle';
 import { Client, csrfIn, loggedIn } from './dashboard-client';
-import { get, newSite, SELF } from './helpers';
+import { get, newSite, SELF, type TestSite } from './helpers';
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -94,6 +94,23 @@ describe('dashboard access', () => {
     const client = await loggedIn(site);
     await env.DB.prepare('UPDATE dashboard_sessions SET expires_at = ? WHERE site_id = ?').bind(Date.now() - 1, site.siteId).run();
     expect((await client.get('/dashboard/orders')).headers.get('location')).toBe('/dashboard');
+  });
+
+  it("a new login ends the browser's previous session: its row is deleted, and a copy of its cookie opens nothing", async () => {
+    const site = await newSite();
+    const other = await newSite();
+    const sessions = (s: TestSite) => env.DB.prepare('SELECT count(*) AS n FROM dashboard_sessions WHERE site_id = ?').bind(s.siteId).first<number>('n');
+    const browser = await loggedIn(site);
+    const copy = new Client();
+    copy.cookies.set(SESSION_COOKIE, browser.cookies.get(SESSION_COOKIE)!);
+    await loggedIn(site, browser); // the login form again, the old cookie still sent
+    expect(await sessions(site)).toBe(1);
+    expect((await copy.get('/dashboard/orders')).headers.get('location')).toBe('/dashboard');
+    expect((await browser.get('/dashboard/orders')).status).toBe(200);
+    // Logging in to another site from the same browser ends this one's session too.
+    await loggedIn(other, browser);
+    expect(await sessions(site)).toBe(0);
+    expect(await sessions(other)).toBe(1);
   });
 
   it('Log out ends the session: the cookie is cleared and a copy of it no longer opens anything', async () => {
