@@ -186,6 +186,23 @@ describe('login throttling', () => {
     expect(row!.n).toBe(0);
   });
 
+  it('a public key not even shaped like one gets the same refusal page, and writes nothing: no failure counted, no rejection', async () => {
+    const count = (sql: string) => env.DB.prepare(sql).first<number>('n');
+    const rejectionsBefore = await count('SELECT count(*) AS n FROM rejections');
+    const client = new Client('https://tracker.test', { 'cf-connecting-ip': '198.51.100.77' });
+    const shapeless = ['', 'nope', 'pk_short', `pk_${'a'.repeat(23)}`, 'sk_' + 'a'.repeat(43), 'x'.repeat(300)];
+    for (const publicKey of [...shapeless, ...shapeless]) {
+      const res = await client.post('/dashboard/login', { public_key: publicKey, private_key: 'sk_guess' });
+      expect([publicKey, res.status]).toEqual([publicKey, 400]); // never 429: nothing was counted
+      const html = await res.text();
+      expect(html).toContain('Wrong public or private key.');
+      expect(html).toContain('<label for="public_key">Public key</label>');
+    }
+    expect(await count("SELECT count(*) AS n FROM login_failures WHERE client LIKE '198.51.100.77 %'")).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM rejections')).toBe(rejectionsBefore);
+    expect(client.cookies.size).toBe(0);
+  });
+
   it('holds when the attempts come all at once: no more than the allowed failures are checked', async () => {
     const site = await newSite();
     const attacker = new Client('https://tracker.test', { 'cf-connecting-ip': '203.0.113.9' });
