@@ -273,6 +273,11 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     expect(decodeURIComponent(mailto)).toContain(url);
     expect(decodeURIComponent(mailto)).toContain(site.publicKey);
     await shoot(merchant.page, 'share');
+    // The form redirected: a reload asks for the page again, never re-posts the form, and the link is not shown again.
+    expect(merchant.page.url()).toBe(`${base}/dashboard/share`);
+    await merchant.page.reload();
+    expect(await merchant.page.locator('#share-url').count()).toBe(0);
+    expect(await merchant.page.locator('#share-links tbody tr', { hasText: 'Agency dev' }).count()).toBe(1);
 
     const dev = await newPage(); // another browser: no session
     await dev.page.goto(url);
@@ -343,10 +348,13 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     const { context, page, problems } = await newPage();
     await logIn(page);
     await page.goto(`${base}/dashboard/settings`);
+    await page.getByLabel('Current private key').fill(site.privateKey);
     await page.getByLabel(/The old private key stops working/).check();
     await page.getByRole('button', { name: 'Rotate the private key' }).click();
     const newKey = (await page.locator('#new-private-key').textContent())!;
     expect(newKey).toMatch(/^sk_[A-Za-z0-9_-]{43}$/);
+    // The share test revoked its link: there was none left for the rotation to revoke.
+    expect(await page.locator('#share-links-after-rotation').textContent()).toBe('There was no open share link to revoke.');
     await shoot(page, 'settings-rotated');
     const old = site;
     site = { ...site, privateKey: newKey };

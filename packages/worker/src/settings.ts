@@ -171,6 +171,7 @@ export async function updateSettings(db: D1Database, site: { id: number; publicK
     .bind(JSON.stringify(patch), site.id)
     .first<{ settings: string }>();
   forgetSite(site.publicKey);
-  if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: 'This site no longer exists.' });
+  // No row: the site was deleted since its keys (or session) were checked.
+  if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: 'No such site: it was deleted.' });
   return withDefaults(JSON.parse(row.settings));
 }

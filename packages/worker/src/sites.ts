@@ -37,12 +37,17 @@ export async function createSite(db: D1Database, name: string, now = Date.now())
   return { siteId: row!.id, publicKey: keys.publicKey, privateKey: keys.privateKey };
 }
 
-/** Replaces a site's private key; the old one stops working. Null when no site has that public key. */
-export async function rotatePrivateKey(db: D1Database, publicKey: string, now = Date.now()) {
+/**
+ * Replaces a site's private key; the old one stops working. The `alongside` statements commit
+ * with it, in one batch (all or nothing), and their results come back in that order. Null when
+ * no site has that public key.
+ */
+export async function rotatePrivateKey(db: D1Database, publicKey: string, alongside: D1PreparedStatement[] = [], now = Date.now()) {
   const keys = await issueKeys(publicKey);
-  const row = await db.prepare(ROTATE_KEY).bind(...rotateKeyParams(keys, now)).first<{ id: number }>();
+  const [rotated, ...results] = await db.batch([db.prepare(ROTATE_KEY).bind(...rotateKeyParams(keys, now)), ...alongside]);
   forgetSite(publicKey);
-  return row ? { siteId: row.id, publicKey, privateKey: keys.privateKey } : null;
+  const row = rotated.results[0] as { id: number } | undefined;
+  return row ? { siteId: row.id, publicKey, privateKey: keys.privateKey, alongside: results } : null;
 }
 
 /** An SQL literal, for the CLI's `wrangler d1 execute --command` (it takes no parameters). */

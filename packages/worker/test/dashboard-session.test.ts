@@ -3,9 +3,10 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { SESSION_COOKIE } from '../src/dashboard/session';
+import { createShareLink } from '../src/dashboard/share';
 import { MAX_FAILURES } from '../src/dashboard/throttle';
 import { Client, csrfIn, loggedIn } from './dashboard-client';
-import { get, newSite, SELF } from './helpers';
+import { get, newSite, SELF, type TestSite } from './helpers';
 
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -95,6 +96,23 @@ describe('dashboard access', () => {
     expect((await client.get('/dashboard/orders')).headers.get('location')).toBe('/dashboard');
   });
 
+  it("a new login ends the browser's previous session: its row is deleted, and a copy of its cookie opens nothing", async () => {
+    const site = await newSite();
+    const other = await newSite();
+    const sessions = (s: TestSite) => env.DB.prepare('SELECT count(*) AS n FROM dashboard_sessions WHERE site_id = ?').bind(s.siteId).first<number>('n');
+    const browser = await loggedIn(site);
+    const copy = new Client();
+    copy.cookies.set(SESSION_COOKIE, browser.cookies.get(SESSION_COOKIE)!);
+    await loggedIn(site, browser); // the login form again, the old cookie still sent
+    expect(await sessions(site)).toBe(1);
+    expect((await copy.get('/dashboard/orders')).headers.get('location')).toBe('/dashboard');
+    expect((await browser.get('/dashboard/orders')).status).toBe(200);
+    // Logging in to another site from the same browser ends this one's session too.
+    await loggedIn(other, browser);
+    expect(await sessions(site)).toBe(0);
+    expect(await sessions(other)).toBe(1);
+  });
+
   it('Log out ends the session: the cookie is cleared and a copy of it no longer opens anything', async () => {
     const site = await newSite();
     const client = await loggedIn(site);
@@ -168,6 +186,23 @@ describe('login throttling', () => {
     expect(row!.n).toBe(0);
   });
 
+  it('a public key not even shaped like one gets the same refusal page, and writes nothing: no failure counted, no rejection', async () => {
+    const count = (sql: string) => env.DB.prepare(sql).first<number>('n');
+    const rejectionsBefore = await count('SELECT count(*) AS n FROM rejections');
+    const client = new Client('https://tracker.test', { 'cf-connecting-ip': '198.51.100.77' });
+    const shapeless = ['', 'nope', 'pk_short', `pk_${'a'.repeat(23)}`, 'sk_' + 'a'.repeat(43), 'x'.repeat(300)];
+    for (const publicKey of [...shapeless, ...shapeless]) {
+      const res = await client.post('/dashboard/login', { public_key: publicKey, private_key: 'sk_guess' });
+      expect([publicKey, res.status]).toEqual([publicKey, 400]); // never 429: nothing was counted
+      const html = await res.text();
+      expect(html).toContain('Wrong public or private key.');
+      expect(html).toContain('<label for="public_key">Public key</label>');
+    }
+    expect(await count("SELECT count(*) AS n FROM login_failures WHERE client LIKE '198.51.100.77 %'")).toBe(0);
+    expect(await count('SELECT count(*) AS n FROM rejections')).toBe(rejectionsBefore);
+    expect(client.cookies.size).toBe(0);
+  });
+
   it('holds when the attempts come all at once: no more than the allowed failures are checked', async () => {
     const site = await newSite();
     const attacker = new Client('https://tracker.test', { 'cf-connecting-ip': '203.0.113.9' });
@@ -184,10 +219,10 @@ describe('key rotation from the dashboard', () => {
     const site = await newSite();
     const me = await loggedIn(site);
     const colleague = await loggedIn(site);
-    const unconfirmed = await me.post('/dashboard/rotate', { _csrf: await me.csrf() });
+    const unconfirmed = await me.post('/dashboard/rotate', { _csrf: await me.csrf(), current_private_key: site.privateKey });
     expect(unconfirmed.status).toBe(400);
     const oldToken = await me.csrf();
-    const res = await me.post('/dashboard/rotate', { _csrf: oldToken, confirm: 'yes' });
+    const res = await me.post('/dashboard/rotate', { _csrf: oldToken, confirm: 'yes', current_private_key: site.privateKey });
     expect(res.status).toBe(200);
     const html = await res.text();
     const newKey = /<pre id="new-private-key"><code>(sk_[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(html)?.[1];
@@ -206,6 +241,64 @@ describe('key rotation from the dashboard', () => {
     // The old private key no longer logs in.
     expect((await new Client().post('/dashboard/login', { public_key: site.publicKey, private_key: site.privateKey })).status).toBe(400);
   });
+
+  it('asks for the current private key: missing or wrong, a 400 page says so and nothing is rotated', async () => {
+    const site = await newSite();
+    const me = await loggedIn(site);
+    const link = await createShareLink(env, site.siteId, 'Agency', 7);
+    const other = await newSite(); // another site's key is as wrong as any
+    for (const [key, says] of [
+      [undefined, 'Type your current private key'],
+      ['', 'Type your current private key'],
+      ['sk_wrong', 'Wrong current private key'],
+      [other.privateKey, 'Wrong current private key'],
+    ] as const) {
+      const res = await me.post('/dashboard/rotate', { _csrf: await me.csrf(), confirm: 'yes', ...(key === undefined ? {} : { current_private_key: key }) });
+      expect([key, res.status]).toEqual([key, 400]);
+      const html = await res.text();
+      expect(html).toContain(says);
+      expect(html).toContain('Nothing was rotated');
+      expect(html).not.toMatch(/sk_[A-Za-z0-9_-]{43}/);
+    }
+    // The old key still works, the session is still open, the share link still opens.
+    expect((await get(site, '/api/settings')).status).toBe(200);
+    expect((await me.get('/dashboard/orders')).status).toBe(200);
+    expect((await new Client().get(`/share/${link!.token}`)).status).toBe(200);
+  });
+
+  it('the form asks for the current key in a password field, and offers to keep the share links', async () => {
+    const html = await (await (await loggedIn(await newSite())).get('/dashboard/settings')).text();
+    const form = /<form method="post" action="\/dashboard\/rotate"[^]*?<\/form>/.exec(html)![0];
+    expect(form).toMatch(/<label for="current_private_key">Current private key<\/label>/);
+    expect(form).toMatch(/<input id="current_private_key" name="current_private_key" type="password"/);
+    expect(form).toMatch(/<input type="checkbox" name="keep_share_links" value="yes"\/> Keep the share links/);
+  });
+
+  it('revokes every share link of the site and says so; another site\'s links stay', async () => {
+    const site = await newSite();
+    const me = await loggedIn(site);
+    const links = [await createShareLink(env, site.siteId, 'Agency', 7), await createShareLink(env, site.siteId, 'Freelancer', 30)];
+    const other = await newSite();
+    const otherLink = await createShareLink(env, other.siteId, 'Theirs', 7);
+    const res = await me.post('/dashboard/rotate', { _csrf: await me.csrf(), confirm: 'yes', current_private_key: site.privateKey });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('2 share links revoked: they no longer open.');
+    for (const link of links) expect((await new Client().get(`/share/${link!.token}`)).status).toBe(410);
+    const open = await env.DB.prepare('SELECT count(*) AS n FROM share_links WHERE site_id = ? AND revoked_at IS NULL').bind(site.siteId).first<number>('n');
+    expect(open).toBe(0);
+    expect((await new Client().get(`/share/${otherLink!.token}`)).status).toBe(200);
+    expect(await (await me.get('/dashboard/share')).text()).toContain('No active link.');
+  });
+
+  it('with "keep share links" ticked, the links still open, and the page says so', async () => {
+    const site = await newSite();
+    const me = await loggedIn(site);
+    const link = await createShareLink(env, site.siteId, 'Agency', 7);
+    const res = await me.post('/dashboard/rotate', { _csrf: await me.csrf(), confirm: 'yes', current_private_key: site.privateKey, keep_share_links: 'yes' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('Share links kept: 1 still opens.');
+    expect((await new Client().get(`/share/${link!.token}`)).status).toBe(200);
+  });
 });
 
 describe('assets', () => {
@@ -220,5 +313,12 @@ describe('assets', () => {
       expect(res.headers.get('cache-control')).toBe('public, max-age=86400');
     }
     expect((await SELF.fetch('https://tracker.test/dashboard/assets/x.js')).status).toBe(404);
+  });
+
+  it('a name Object.prototype has (constructor, __proto__, toString, …) is no asset: 404', async () => {
+    for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const res = await SELF.fetch(`https://tracker.test/dashboard/assets/${name}`);
+      expect([name, res.status]).toEqual([name, 404]);
+    }
   });
 });

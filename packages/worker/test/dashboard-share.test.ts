@@ -3,19 +3,26 @@
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { SHARE_DAYS_MAX, shareAccess } from '../src/dashboard/share';
+import { SHARE_FLASH_COOKIE } from '../src/dashboard/share-flash';
 import { Client, loggedIn } from './dashboard-client';
 import { newSite, post, type TestSite } from './helpers';
 
 type Json = Record<string, any>;
 
+const shownLink = (html: string) => /<pre id="share-url"><code>(https:\/\/tracker\.test\/share\/[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(html)?.[1];
+
+/** Creates a link as the form does: the POST redirects, and the page it redirects to shows the link. */
 async function createLink(site: TestSite, form: Record<string, string> = {}) {
   const client = await loggedIn(site);
   const res = await client.post('/dashboard/share', { _csrf: await client.csrf('/dashboard/share'), label: 'Agency', ...form });
-  expect(res.status).toBe(200);
-  const html = await res.text();
-  const url = /<pre id="share-url"><code>(https:\/\/tracker\.test\/share\/[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43})<\/code><\/pre>/.exec(html)![1];
-  return { client, html, url, path: new URL(url).pathname, token: url.split('/').pop()! };
+  expect(res.status).toBe(303);
+  expect(res.headers.get('location')).toBe('/dashboard/share');
+  const html = await (await client.get('/dashboard/share')).text();
+  const url = shownLink(html)!;
+  return { client, html, url, path: new URL(url).pathname, token: url.split('/').pop()!, setCookie: res.headers.getSetCookie().join('\n') };
 }
+
+const linkRows = async (site: TestSite) => (await env.DB.prepare('SELECT count(*) AS n FROM share_links WHERE site_id = ?').bind(site.siteId).first<number>('n'))!;
 
 describe('share links', () => {
   it('shows the link once, stores only its SHA-256, lists it, and offers a mailto with the same information', async () => {
@@ -33,6 +40,46 @@ describe('share links', () => {
     const list = await (await client.get('/dashboard/share')).text();
     expect(list).toContain('<td data-label="For">Agency</td>');
     expect(list).not.toContain(token);
+  });
+
+  it('the form redirects (POST-redirect-GET): the page shows the new link once, and a reload neither shows it again nor creates another', async () => {
+    const site = await newSite();
+    const { client, url, setCookie } = await createLink(site);
+    expect(url).toBeDefined();
+    // The link rides to the page in a short-lived flash cookie: signed, HttpOnly, for the share page only.
+    expect(setCookie).toMatch(new RegExp(`^${SHARE_FLASH_COOKIE}=[^;]+; Max-Age=60; Path=/dashboard/share; HttpOnly; Secure; SameSite=Strict$`));
+    expect(client.cookies.has(SHARE_FLASH_COOKIE)).toBe(false); // the page cleared it
+    for (let reload = 0; reload < 2; reload++) {
+      const res = await client.get('/dashboard/share');
+      expect(res.status).toBe(200);
+      const html = await res.text();
+      expect(shownLink(html)).toBeUndefined();
+      expect(html).toContain('<td data-label="For">Agency</td>');
+    }
+    expect(await linkRows(site)).toBe(1);
+  });
+
+  it("the flash shows only a live link of the session's own site: not another site's, not an altered one, not a revoked one", async () => {
+    const site = await newSite();
+    const mine = await loggedIn(site);
+    const other = await newSite();
+    const theirs = await loggedIn(other);
+    const flash = async (from: Client) => {
+      await from.post('/dashboard/share', { _csrf: await from.csrf('/dashboard/share'), label: 'Agency' });
+      return from.cookies.get(SHARE_FLASH_COOKIE)!;
+    };
+    // Another site's flash, carried into this site's session.
+    mine.cookies.set(SHARE_FLASH_COOKIE, await flash(theirs));
+    expect(shownLink(await (await mine.get('/dashboard/share')).text())).toBeUndefined();
+    // An altered one.
+    const value = decodeURIComponent(await flash(mine));
+    mine.cookies.set(SHARE_FLASH_COOKIE, encodeURIComponent((value[0] === 'A' ? 'B' : 'A') + value.slice(1)));
+    expect(shownLink(await (await mine.get('/dashboard/share')).text())).toBeUndefined();
+    // One revoked before the page was read.
+    mine.cookies.set(SHARE_FLASH_COOKIE, await flash(mine));
+    await env.DB.prepare('UPDATE share_links SET revoked_at = ? WHERE site_id = ?').bind(Date.now(), site.siteId).run();
+    expect(shownLink(await (await mine.get('/dashboard/share')).text())).toBeUndefined();
+    expect(mine.cookies.has(SHARE_FLASH_COOKIE)).toBe(false);
   });
 
   it('expiry is 1 to 30 days', async () => {

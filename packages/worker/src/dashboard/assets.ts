@@ -14,15 +14,17 @@ function fnv1a(text: string): string {
 
 export const ASSET_VERSION = fnv1a(DASHBOARD_CSS + DASHBOARD_JS);
 
-const FILES: Record<string, [string, string]> = {
-  'dashboard.css': ['text/css; charset=utf-8', DASHBOARD_CSS],
-  'dashboard.js': ['text/javascript; charset=utf-8', DASHBOARD_JS],
-};
+// A Map, not an object literal: a lookup by the URL's name must not find Object.prototype's
+// members (/dashboard/assets/constructor, __proto__, toString).
+const FILES = new Map<string, [string, string]>([
+  ['dashboard.css', ['text/css; charset=utf-8', DASHBOARD_CSS]],
+  ['dashboard.js', ['text/javascript; charset=utf-8', DASHBOARD_JS]],
+]);
 
 export const assetRoutes = new Hono();
 
 assetRoutes.get('/dashboard/assets/:file', (c) => {
-  const file = FILES[c.req.param('file')];
+  const file = FILES.get(c.req.param('file'));
   if (!file) return c.notFound();
   return c.body(file[1], 200, { 'Content-Type': file[0], 'Cache-Control': 'public, max-age=86400', 'X-Content-Type-Options': 'nosniff' });
 });

@@ -5,6 +5,7 @@ import type { Site } from '../env';
 import { recentEvents } from '../events';
 import { recentOrdersJson } from '../orders';
 import { recentRejections } from '../rejections';
+import { noSuchSite } from './page-error';
 import {
   EVENT_COLUMNS,
   eventCells,
@@ -24,7 +25,7 @@ export type View = (typeof VIEWS)[number];
 /** The site as the API sees it (the isolate cache, else D1): its id and settings. */
 export async function siteOf(db: D1Database, publicKey: string) {
   const site = await siteByPublicKey(db, publicKey);
-  if (!site) throw new Error(`no site has the public key ${publicKey}`);
+  if (!site) throw noSuchSite();
   return site;
 }
 

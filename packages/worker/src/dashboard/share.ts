@@ -28,16 +28,18 @@ export function shareDays(v: unknown): number {
   return Number.isInteger(n) ? Math.min(Math.max(n, 1), SHARE_DAYS_MAX) : SHARE_DAYS_DEFAULT;
 }
 
+/** A new link to the site, its token shown this once; null when the site is gone. */
 export async function createShareLink(env: Env, siteId: number, label: string, days: number, now = Date.now()) {
   const db = env.DB;
   const nonce = randomToken();
   const token = `${nonce}.${await signature(env, nonce)}`;
   const expiresAt = now + shareDays(days) * DAY_MS;
+  // INSERT … SELECT: a site deleted meanwhile inserts nothing (rather than failing its foreign key).
   const row = await db
-    .prepare('INSERT INTO share_links (site_id, token_hash, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id')
+    .prepare('INSERT INTO share_links (site_id, token_hash, label, created_at, expires_at) SELECT id, ?2, ?3, ?4, ?5 FROM sites WHERE id = ?1 RETURNING id')
     .bind(siteId, await hashKey(token), label.trim().slice(0, 100) || 'Integration', now, expiresAt)
     .first<{ id: number }>();
-  return { id: row!.id, token, expiresAt };
+  return row && { id: row.id, token, expiresAt };
 }
 
 /** The site's links that still open: not revoked, not expired. */
@@ -54,6 +56,13 @@ export async function revokeShareLink(db: D1Database, siteId: number, id: number
   const r = await db.prepare('UPDATE share_links SET revoked_at = ? WHERE id = ? AND site_id = ? AND revoked_at IS NULL').bind(now, id, siteId).run();
   return r.meta.changes > 0;
 }
+
+/**
+ * Revokes every link of the site (a key rotation does, unless the merchant keeps them), as a
+ * statement for the rotation's batch; its rows say which of them still opened until now.
+ */
+export const revokeAllShareLinks = (db: D1Database, siteId: number, now = Date.now()) =>
+  db.prepare('UPDATE share_links SET revoked_at = ?1 WHERE site_id = ?2 AND revoked_at IS NULL RETURNING expires_at > ?1 AS was_open').bind(now, siteId);
 
 export type ShareAccess =
   | { status: 'open'; siteId: number; siteName: string; publicKey: string; expiresAt: number }

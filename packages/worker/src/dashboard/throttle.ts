@@ -1,5 +1,6 @@
 // Login throttling: per client IP and public key, 5 failures within 15 minutes close the login
-// for the rest of that window (429). Every attempt is counted before the keys are checked, and a
+// for the rest of that window (429). Every attempt with a key shaped like a public key is counted
+// before the keys are checked (the login refuses other shapes without writing), and a
 // success clears the count, so the count is the failures plus the attempt in hand. Keys are 128 + 256 random bits, so this is about noise and
 // stuck scripts more than guessing; it is per key so one office's NAT does not lock a whole shop.
 export const MAX_FAILURES = 5;

@@ -56,6 +56,8 @@ export interface SettingsPageProps {
   saved?: boolean;
   /** The new private key, right after a rotation: shown this once. */
   newPrivateKey?: string;
+  /** Right after a rotation: what became of the share links. */
+  linksNotice?: string;
 }
 
 export function SettingsPage(p: SettingsPageProps) {
@@ -76,12 +78,22 @@ export function SettingsPage(p: SettingsPageProps) {
             <CodeBlock id="new-private-key" title="Your new private key, shown this once" code={p.newPrivateKey}>
               <p>Copy it into your shop's server configuration now. The old key is refused from now on here, and by every running Worker within 5 seconds.</p>
             </CodeBlock>
+            <p id="share-links-after-rotation">{p.linksNotice}</p>
           </Notice>
         ) : (
           <p>The private key is stored only as a hash and cannot be shown. Rotate it to get a new one.</p>
         )}
         <form method="post" action="/dashboard/rotate" class="rotate">
           <CsrfInput token={p.csrf} />
+          <div class="field">
+            <label for="current_private_key">Current private key</label>
+            <input id="current_private_key" name="current_private_key" type="password" required autocomplete="current-password" spellcheck={false} placeholder="sk_…" />
+            <p class="hint">The one your shop's server uses now: an open dashboard alone cannot take the key from you.</p>
+          </div>
+          <label class="check">
+            <input type="checkbox" name="keep_share_links" value="yes" /> Keep the share links (unticked, every share link is revoked: a rotation often means
+            something leaked)
+          </label>
           <label class="check">
             <input type="checkbox" name="confirm" value="yes" required /> The old private key stops working (at once here, within 5 seconds
             everywhere: update your shop's server), and other dashboard sessions end.

@@ -24,6 +24,10 @@ loginRoutes.post('/dashboard/login', async (c) => {
   const publicKey = field(form, 'public_key').trim();
   const privateKey = field(form, 'private_key').trim();
   const db = c.env.DB;
+  const refused = () => page(c, <LoginPage error="Wrong public or private key." publicKey={publicKey} />, 400);
+  // A public key of the wrong shape opens no site: refused before anything is written, so
+  // made-up keys cannot fill login_failures (the count is for guesses at a real site's key).
+  if (!PUBLIC_KEY.test(publicKey)) return refused();
   const client = loginClient(c.req.header('cf-connecting-ip'), publicKey);
   const { attempt, wait } = await countAttempt(db, client);
   const locked = () => {
@@ -35,7 +39,7 @@ loginRoutes.post('/dashboard/login', async (c) => {
   if (attempt > MAX_FAILURES) return locked();
   const site = await siteForKeys(db, publicKey, privateKey);
   // The failure that fills the window already says so.
-  if (!site) return attempt == MAX_FAILURES ? locked() : page(c, <LoginPage error="Wrong public or private key." publicKey={publicKey} />, 400);
+  if (!site) return attempt == MAX_FAILURES ? locked() : refused();
   await clearFailures(db, client);
   await openSession(c, site.id);
   return c.redirect('/dashboard/orders', 303);
