@@ -32,10 +32,10 @@ export async function siteForKeys(db: D1Database, publicKey: string, privateKey:
   const hash = await hashKey(privateKey);
   const cached = cachedSite(publicKey);
   if (cached === null) return null; // no such site, a moment ago
-  if (cached && (await timingSafeEqual(cached.privateKeyHash, hash))) return toSite(cached);
+  if (cached && (await timingSafeEqual(cached.privateKeyHash, hash))) return publicPart(cached);
   if (cached && !shouldReload(publicKey, hash)) return null;
   const fresh = await loadSite(db, publicKey);
-  if (fresh && (await timingSafeEqual(fresh.privateKeyHash, hash))) return toSite(fresh);
+  if (fresh && (await timingSafeEqual(fresh.privateKeyHash, hash))) return publicPart(fresh);
   if (fresh) rememberRefused(publicKey, hash);
   return null;
 }
@@ -45,10 +45,11 @@ export async function siteByPublicKey(db: D1Database, publicKey: string): Promis
   if (!PUBLIC_KEY.test(publicKey)) return null;
   const cached = cachedSite(publicKey);
   const row = cached === undefined ? await loadSite(db, publicKey) : cached;
-  return row && toSite(row);
+  return row && publicPart(row);
 }
 
-const toSite = (row: SiteRow): Site => ({ id: row.id, publicKey: row.publicKey, settings: row.settings });
+/** The row without its private key's hash: nothing past auth needs it. */
+const publicPart = ({ privateKeyHash: _, ...site }: SiteRow): Site => site;
 
 export const REALM = 'shopbeacon';
 

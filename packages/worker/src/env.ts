@@ -22,11 +22,16 @@ export interface PageOrigin {
   host: string;
 }
 
-/** The site whose keys authenticated the request. */
+/** A site, as every part of the Worker sees it: whose keys opened the request, whose data is written. */
 export interface Site {
   id: number;
   publicKey: string;
   settings: Settings;
+}
+
+/** The site as stored and cached, with its private key's hash (auth.ts only compares it). */
+export interface SiteRow extends Site {
+  privateKeyHash: string;
 }
 
 export type AppEnv = {

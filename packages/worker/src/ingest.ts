@@ -7,12 +7,11 @@ import { invalidFields, ProblemError } from './problem';
 import { legalBasisChange } from './gdpr';
 import { profileIdSql, profileJson, type ProfileRow, type Source, upsertProfile } from './profiles';
 import { andGuard, type Guard, requestNonce, sql, type Stmt } from './sql';
+import type { Site } from './env';
 import type { Settings } from './settings';
 
-export interface IngestSite {
-  id: number;
-  settings: Settings;
-}
+/** What the write path needs of a site: which one, and its settings. */
+export type IngestSite = Pick<Site, 'id' | 'settings'>;
 
 /** Custom field ids must be declared in the settings once the site declares any (seed 000). */
 export function undeclaredCustomFields(p: Profile, settings: Settings, where = 'data'): FieldError[] {

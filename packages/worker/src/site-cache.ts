@@ -2,16 +2,12 @@
 // write. An entry lives CACHE_TTL_MS at most: a key rotated or a setting changed in another
 // isolate (or by the CLI) is seen there within that time; the isolate that makes the change
 // drops its entry at once.
-import type { Settings } from './settings';
+import type { SiteRow } from './env';
+
+export type { SiteRow };
 
 export const CACHE_TTL_MS = 5_000;
 
-export interface SiteRow {
-  id: number;
-  publicKey: string;
-  privateKeyHash: string;
-  settings: Settings;
-}
 
 // null: no site has this public key (so a flood of made-up keys costs D1 one read per key and
 // lifetime, not one per request); a site created meanwhile is seen within the lifetime.

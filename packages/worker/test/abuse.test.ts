@@ -162,6 +162,9 @@ describe('the rejected-requests log', () => {
     expect(rejections.filter((r: Json) => r.channel === 'public')).toHaveLength(200);
     expect(rejections.filter((r: Json) => r.channel === 'server')).toMatchObject([{ route: '/api/updateOrder', code: 'invalid_fields' }]);
     expect(rejections[0].code).toBe('flood204'); // newest first across both
+    const server = await json(await get(site, '/api/rejections/recent?channel=server'));
+    expect(server.rejections.map((r: Json) => r.code)).toEqual(['invalid_fields']);
+    expect((await get(site, '/api/rejections/recent?channel=x')).status).toBe(400);
   });
 });
 

@@ -38,7 +38,12 @@ api.get('/orders/recent', async (c) => {
 
 api.get('/events/recent', async (c) => c.json({ events: await recentEvents(c.env.DB, c.get('site').id) }));
 
-api.get('/rejections/recent', async (c) => c.json({ rejections: await recentRejections(c.env.DB, c.get('site').id) }));
+api.get('/rejections/recent', async (c) => {
+  const channel = c.req.query('channel');
+  if (channel !== undefined && channel !== 'server' && channel !== 'public')
+    throw invalidFields([{ field: 'channel', reason: 'must be server (requests your private key opened) or public (sent with the public key only)' }]);
+  return c.json({ rejections: await recentRejections(c.env.DB, c.get('site').id, channel) });
+});
 
 api.get('/settings', (c) => c.json({ settings: c.get('site').settings }));
 
