@@ -208,6 +208,7 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await page.locator('#cf_id_0').fill('327');
     await page.locator('#cf_name_0').fill('Loyalty tier');
     await page.getByLabel(/Shop origins the tracker may send from/).fill('https://shop.example\nhttp://localhost:8788');
+    await page.getByLabel(/Events the browser tracker may send per day/).fill('250000');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.waitForURL(`${base}/dashboard/settings?saved=1`);
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('Settings saved.');
@@ -218,6 +219,7 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
       gdpr: { on_order: 'purchase', on_account: 'contract', email_optin: { to: 'consent', id: 'newsletter' }, sms_optin: { to: 'legal_basis', id: 'sms' } },
       custom_fields: [{ id: 327, name: 'Loyalty tier' }],
       allowed_origins: ['https://shop.example', 'http://localhost:8788'],
+      daily_event_quota: 250_000,
     });
     // The validation setting shows at once on the verify view: a taken order is now validated.
     await page.goto(`${base}/dashboard/orders`);
@@ -226,7 +228,9 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await page.goto(`${base}/dashboard/settings`);
     await page.getByLabel(/Shop origins the tracker may send from/).fill('shop.example/path');
     await page.getByLabel('Legal basis on a new order').fill('not a basis');
+    await page.getByLabel(/Events the browser tracker may send per day/).fill('lots');
     await page.getByRole('button', { name: 'Save settings' }).click();
+    await expect(page.locator('#err-daily_event_quota').textContent()).resolves.toContain('must be a whole number of events');
     await expect(page.locator('#err-allowed_origins').textContent()).resolves.toContain('"shop.example/path" must be an origin');
     await expect(page.locator('#err-gdpr_on_order').textContent()).resolves.toContain('legal basis id');
     await shoot(page, 'settings-errors');
@@ -234,8 +238,10 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     // Back to no origin restriction for the tests that follow.
     await page.getByLabel(/Shop origins the tracker may send from/).fill('');
     await page.getByLabel('Legal basis on a new order').fill('purchase');
+    await page.getByLabel(/Events the browser tracker may send per day/).fill('');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.waitForURL(`${base}/dashboard/settings?saved=1`);
+    expect(((await (await api('/api/settings')).json()) as Json).settings.daily_event_quota).toBe(1_000_000);
     await shoot(page, 'settings');
     expect(problems).toEqual([]);
     await context.close();

@@ -73,7 +73,7 @@ function checkOrigin(v: unknown): string | null {
   }
 }
 
-type Patch = Partial<Omit<Settings, 'gdpr'>> & { gdpr?: Partial<Settings['gdpr']> };
+type Patch = Partial<Omit<Settings, 'gdpr' | 'daily_event_quota'>> & { gdpr?: Partial<Settings['gdpr']>; daily_event_quota?: number | null };
 
 /** Checks a partial update (PUT /api/settings); unknown keys and bad values are errors. */
 export function checkSettingsPatch(body: unknown): { patch: Patch; errors: FieldError[] } {
@@ -144,7 +144,8 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
         break;
       }
       case 'daily_event_quota':
-        if (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_DAILY_EVENT_QUOTA) patch.daily_event_quota = v as number;
+        if (v === null) patch.daily_event_quota = null; // back to the default
+        else if (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_DAILY_EVENT_QUOTA) patch.daily_event_quota = v as number;
         else errors.push({ field: key, reason: `must be a whole number of events from 1 to ${MAX_DAILY_EVENT_QUOTA}` });
         break;
       default:

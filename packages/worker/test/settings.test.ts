@@ -41,6 +41,9 @@ describe('GET and PUT /api/settings', () => {
     expect(off.settings.gdpr.on_order).toBeNull();
     expect(off.settings.gdpr.on_account).toBe('contract');
     expect(off.settings.allowed_origins).toEqual([]);
+    const reset = await json(await put(site, '/api/settings', { daily_event_quota: null }));
+    expect(reset.settings.daily_event_quota).toBe(1_000_000);
+    expect((await put(site, '/api/settings', { daily_event_quota: 0 })).status).toBe(400);
   });
 
   it('refuses bad settings by field, and changes nothing', async () => {

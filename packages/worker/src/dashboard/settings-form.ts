@@ -16,6 +16,7 @@ export interface SettingsValues {
   custom_fields: { id: string; name: string }[];
   /** One origin per line. */
   allowed_origins: string;
+  daily_event_quota: string;
 }
 
 /** Blank custom field rows after the declared ones, to add fields without JavaScript. */
@@ -33,6 +34,7 @@ export function valuesFromSettings(s: Settings): SettingsValues {
     gdpr_sms_optin_id: s.gdpr.sms_optin?.id ?? '',
     custom_fields: s.custom_fields.map((f) => ({ id: String(f.id), name: f.name })),
     allowed_origins: s.allowed_origins.join('\n'),
+    daily_event_quota: String(s.daily_event_quota),
   };
 }
 
@@ -55,6 +57,7 @@ export function valuesFromForm(form: Form): SettingsValues {
     gdpr_sms_optin_id: one(form.gdpr_sms_optin_id).trim(),
     custom_fields: rows,
     allowed_origins: one(form.allowed_origins),
+    daily_event_quota: one(form.daily_event_quota).trim(),
   };
 }
 
@@ -80,6 +83,8 @@ export function patchFromValues(v: SettingsValues) {
     // An id that is not a whole number is sent as typed, so the check names it.
     custom_fields: v.custom_fields.map((f) => ({ id: /^\d{1,15}$/.test(f.id) ? Number(f.id) : f.id, name: f.name })),
     allowed_origins: origins(v.allowed_origins),
+    // Empty: the default (null resets it); not a whole number: sent as typed, so the check names it.
+    daily_event_quota: v.daily_event_quota === '' ? null : /^\d{1,15}$/.test(v.daily_event_quota) ? Number(v.daily_event_quota) : v.daily_event_quota,
   };
 }
 
@@ -94,7 +99,7 @@ export function errorsByInput(errors: FieldError[], v: SettingsValues): Record<s
   const lines = origins(v.allowed_origins);
   for (const { field, reason } of errors) {
     let m: RegExpExecArray | null;
-    if (field === 'get_mode' || field === 'order_validation_state') add(field, reason);
+    if (field === 'get_mode' || field === 'order_validation_state' || field === 'daily_event_quota') add(field, reason);
     else if ((m = /^gdpr\.(on_order|on_account)$/.exec(field))) add(`gdpr_${m[1]}`, reason);
     else if ((m = /^gdpr\.(email_optin|sms_optin)(?:\.(to|id))?$/.exec(field))) add(`gdpr_${m[1]}_${m[2] ?? 'to'}`, reason);
     else if ((m = /^custom_fields\[(\d+)\](?:\.(id|name))?$/.exec(field))) add(`cf-${m[1]}`, m[2] ? `${m[2] === 'id' ? 'Id' : 'Name'}: ${reason}` : reason);

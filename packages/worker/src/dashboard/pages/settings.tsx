@@ -164,6 +164,13 @@ export function SettingsPage(p: SettingsPageProps) {
           </textarea>
           <FieldErrors id="allowed_origins" errors={errors.allowed_origins} />
         </div>
+
+        <h2>Daily event quota</h2>
+        <div class="field">
+          <label for="daily_event_quota">Events the browser tracker may send per day (UTC); past it, they are refused until midnight</label>
+          <input id="daily_event_quota" name="daily_event_quota" inputmode="numeric" value={v.daily_event_quota} autocomplete="off" {...invalid(errors, 'daily_event_quota')} />
+          <FieldErrors id="daily_event_quota" errors={errors.daily_event_quota} />
+        </div>
         <button type="submit">Save settings</button>
       </form>
     </Layout>
