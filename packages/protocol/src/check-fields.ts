@@ -32,24 +32,52 @@ function items(v: unknown): Check {
   return ok(out);
 }
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
+// "Did you mean" names a known field at most NEAR edits away. The names come from the request,
+// which may send one name as long as the body or thousands of short ones, so the search is
+// bounded three ways: names over HINTED_LENGTH characters (as many as an error shows of a name)
+// get no hint, an object's first HINTED_NAMES unknown names alone get one (a typo is one or two
+// names, not hundreds), and each comparison keeps to the cells within NEAR of the diagonal and
+// stops once all are over NEAR: a name's length times 2·NEAR + 1 cells per known field at most.
+const NEAR = 2;
+const HINTED_LENGTH = 64;
+const HINTED_NAMES = 10;
+
+// The one row of the edit-distance table near() keeps, shared so that a comparison allocates
+// nothing; near() compares no name longer than HINTED_LENGTH + NEAR.
+const row = new Uint8Array(HINTED_LENGTH + NEAR + 1);
+
+function near(name: string, known: string): boolean {
+  if (name.length > HINTED_LENGTH || Math.abs(name.length - known.length) > NEAR) return false;
+  const over = NEAR + 1;
+  // row[j]: the edits from name's first i characters to known's first j, capped at `over`;
+  // cells outside the band are at least `over` away, and hold it.
+  for (let j = 0; j <= known.length; j++) row[j] = j < over ? j : over;
+  for (let i = 1; i <= name.length; i++) {
+    const lo = i > NEAR ? i - NEAR : 1;
+    const hi = i + NEAR < known.length ? i + NEAR : known.length;
+    const c = name.charCodeAt(i - 1);
+    let diagonal = row[lo - 1];
+    let left = (row[lo - 1] = lo === 1 && i < over ? i : over);
+    let least = left;
+    for (let j = lo; j <= hi; j++) {
+      const above = row[j];
+      let cell = diagonal + (c === known.charCodeAt(j - 1) ? 0 : 1);
+      if (above + 1 < cell) cell = above + 1;
+      if (left + 1 < cell) cell = left + 1;
+      if (cell > over) cell = over;
+      row[j] = left = cell;
+      diagonal = above;
+      if (cell < least) least = cell;
     }
+    if (least > NEAR) return false;
   }
-  return row[b.length];
+  return row[known.length] <= NEAR;
 }
 
-function unknownReason(name: string, known: string[], elsewhere?: { names: string[]; hint: string }): string {
+function unknownReason(name: string, known: string[], hinted: boolean, elsewhere?: { names: string[]; hint: string }): string {
   if (elsewhere?.names.includes(name)) return elsewhere.hint;
-  const near = known.find((k) => distance(name, k) <= 2);
-  return near ? `unknown field; did you mean ${near}?` : 'unknown field';
+  const hint = hinted ? known.find((k) => near(name, k)) : undefined;
+  return hint ? `unknown field; did you mean ${hint}?` : 'unknown field';
 }
 
 export interface Checked<T> {
@@ -73,11 +101,12 @@ export function checkFields<T>(
     return { values: values as T, errors: [{ field: where, reason: 'must be an object of fields' }] };
   }
   const known = Object.keys(specs);
+  let unknown = 0;
   for (const name of Object.keys(input)) {
     const field = `${where}[${name.slice(0, 64)}]`;
     const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
-      errors.push({ field, reason: unknownReason(name, known, elsewhere) });
+      errors.push({ field, reason: unknownReason(name, known, ++unknown <= HINTED_NAMES, elsewhere) });
       continue;
     }
     const v = input[name];
