@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// One `npm test` runs every project: the Worker inside workerd with a real local D1, and the
-// end-to-end tests that drive `npm run dev` from Node.
+// One `npm test` runs every project: the protocol's checks in Node, the SDK in happy-dom, the
+// Worker inside workerd with a real local D1, and the end-to-end tests that drive `npm run dev`
+// from Node.
 export default defineConfig({
   test: {
-    projects: ['packages/sdk/vitest.config.mts', 'packages/worker/vitest.config.mts', 'test/e2e/vitest.config.mts'],
+    projects: ['packages/protocol/vitest.config.mts', 'packages/sdk/vitest.config.mts', 'packages/worker/vitest.config.mts', 'test/e2e/vitest.config.mts'],
   },
 });

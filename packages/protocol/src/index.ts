@@ -1,4 +1,7 @@
 export * from './fields';
-export { type Checked, type CheckedEvent, checkEvent, checkFields, checkKind, checkUpdate, type FieldError, isPlainObject, missingFields, type UpdateInput } from './validate';
+export { type Checked, checkFields, checkKind, type FieldError, missingFields } from './check-fields';
+export { type CheckedEvent, checkEvent } from './event';
+export { isPlainObject } from './kinds';
+export { checkUpdate, type UpdateInput } from './update';
 export { COUNTRIES } from './countries';
 export * from './events';

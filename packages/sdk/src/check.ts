@@ -11,7 +11,7 @@ type Data = Record<string, unknown>;
 
 const DAY = '^[1-9]\\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])';
 
-// The scalar kinds, one pattern each, restated from protocol's validate.ts (which also carries
+// The scalar kinds, one pattern each, restated from protocol's kinds.ts (which also carries
 // the country list). Lighter here: country is two letters, not the ISO list; a date is not held
 // to its month's length (2019-02-30); email domain labels are not held to 63 characters without
 // edge hyphens.

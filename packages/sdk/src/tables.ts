@@ -18,7 +18,7 @@ export const code = (k: Kind): Code =>
         ? Object.keys(ORDER_STATES)
         : k.t == 'optin'
           ? ['1', '0', '-1']
-          : k.t == 'number' // the server reads numbers and amounts alike (validate.ts: decimal)
+          : k.t == 'number' // the server reads numbers and amounts alike (protocol's kinds.ts: decimal)
             ? 'amount'
             : k.t;
 

@@ -21,8 +21,10 @@ export const limitBody = () =>
     },
   });
 
-// Keys that name Object.prototype's internals: refused outright rather than silently dropped.
-const PROTO_KEY = /(?:^|[[&])(?:__proto__|constructor|prototype)(?:[\]=&]|$)/;
+// Keys that name Object.prototype's internals: refused outright rather than silently dropped (qs
+// drops a leading __proto__ without a word). The name may be any segment of the key: the first,
+// before its brackets, or one in brackets.
+const PROTO_KEY = /(?:^|\[)(?:__proto__|constructor|prototype)(?:[[\]]|$)/;
 
 /** Objects `x[]=a&x[]=b` makes ({ 0: [a, b] }) become the indexed form http_build_query writes. */
 function spreadEmptyBrackets(v: unknown): unknown {
@@ -37,16 +39,6 @@ function spreadEmptyBrackets(v: unknown): unknown {
 }
 
 export function parseForm(text: string): unknown {
-  let decodedKeys: string;
-  try {
-    decodedKeys = text
-      .split('&')
-      .map((pair) => decodeURIComponent(pair.split('=')[0].replace(/\+/g, ' ')))
-      .join('&');
-  } catch {
-    decodedKeys = text;
-  }
-  if (PROTO_KEY.test(decodedKeys)) throw invalid('field names must not be __proto__, constructor or prototype');
   try {
     return spreadEmptyBrackets(
       qs.parse(text, {
@@ -57,9 +49,18 @@ export function parseForm(text: string): unknown {
         parseArrays: false, // keep custom_fields[327] a key, never a sparse array
         plainObjects: true,
         allowPrototypes: false,
+        // Each key is checked as qs reads it, before it builds anything from it: cut where qs
+        // cuts it (at "]=" before "="), and decoded on its own, so a key that is not valid
+        // percent-encoding is checked raw and leaves the other keys decoded.
+        decoder: (str, decode, charset, type) => {
+          const s = decode(str, decode, charset);
+          if (type === 'key' && PROTO_KEY.test(s)) throw invalid('field names must not be __proto__, constructor or prototype');
+          return s;
+        },
       }),
     );
   } catch (e) {
+    if (e instanceof ProblemError) throw e;
     const message = e instanceof RangeError && /depth/i.test(e.message)
       ? 'fields are nested too deeply: the deepest is data[product_attributes][i][j]'
       : 'the form body has too many fields';

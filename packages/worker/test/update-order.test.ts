@@ -280,6 +280,26 @@ describe('POST /api/updateOrder', () => {
     expect((await rows(site.siteId)).profiles).toHaveLength(0);
   });
 
+  it('refuses __proto__, constructor and prototype as any part of a form key, however encoded and whatever pairs stand beside it', async () => {
+    const site = await newSite();
+    const reason = 'field names must not be __proto__, constructor or prototype';
+    const bodies = [
+      '%5F%5Fproto%5F%5F[x]=1&a=%E9%ZZ', // a broken value beside it
+      '%5F%5Fproto%5F%5F[x]=1&%ZZ=1', // a broken key beside it
+      'data[%5F%5Fproto%5F%5F][x]=1&%ZZ=1',
+      'data[customer_email]=a@b.co&data%5Bconstructor%5D=1&%E9=1',
+      '__proto__[x]=1', // qs would drop it without a word
+      'constructor[prototype]=1',
+      'data[a=b][__proto__]=1', // qs cuts this key at "]=", not at the first "="
+    ];
+    for (const body of bodies) {
+      const res = await send(site, body);
+      expect(res.status, body).toBe(400);
+      expect((await json(res)).error, body).toEqual({ code: 'invalid_body', message: reason, fields: [{ field: 'body', reason }] });
+    }
+    expect((await rows(site.siteId)).profiles).toHaveLength(0);
+  });
+
   it('names __proto__ as an unknown field in JSON and leaves Object.prototype alone', async () => {
     const site = await newSite();
     const res = await send(site, '{"data": {"__proto__": {"polluted": true}}}', 'application/json');
