@@ -136,12 +136,13 @@ class Meter {
 // ---------------------------------------------------------------------------------------------
 // Sending: node:http on one kept-alive connection, headers and body in one write.
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// A connection idle for a second is closed on this side: workerd may have closed it meanwhile.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1, timeout: 1000 });
 
-function send(base: string, req: Pick<CorpusRequest, 'method' | 'path' | 'headers' | 'body'>) {
+function send(base: string, req: Pick<CorpusRequest, 'method' | 'path' | 'headers' | 'body'>, retried = false): Promise<{ status: number; text: string }> {
   const url = new URL(base);
   const body = req.body === undefined ? undefined : Buffer.from(req.body);
-  return new Promise<{ status: number; text: string }>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     const r = http.request(
       { host: url.hostname, port: url.port, method: req.method, path: req.path, agent, headers: { ...req.headers, ...(body ? { 'content-length': String(body.length) } : {}) } },
       (res) => {
@@ -151,7 +152,9 @@ function send(base: string, req: Pick<CorpusRequest, 'method' | 'path' | 'header
         res.on('error', reject);
       },
     );
-    r.on('error', reject);
+    // A kept-alive connection the server closed just as the request went: it never reached the
+    // Worker, so it is sent once more on a new connection (Node's documented retry).
+    r.on('error', (e: NodeJS.ErrnoException) => (r.reusedSocket && e.code === 'ECONNRESET' && !retried ? send(base, req, true).then(resolve, reject) : reject(e)));
     r.end(body);
   });
 }

@@ -1,4 +1,4 @@
-// npm run bench (tsx bench/run.ts): the SDK's size and the ingest benchmark. A measurement, not a test: it fails
+// npm run bench (tsx bench/run.ts): the SDK's size, the ingest benchmark and the CPU per request. A measurement, not a test: it fails
 // (exit 1) only when a route answers anything but 2xx, or the server cannot be run. A window
 // during which wrangler reloaded (someone saved a file under packages/) is measured once more.
 //
@@ -16,13 +16,14 @@
 //      measured twice: through wrangler's dev proxy (the port `npm run dev` serves) and straight
 //      at the workerd process that runs the Worker and its D1 (no proxy hop: closer to what
 //      production pays). req/s, p50/p99, and CPU per request of every server process.
-//   CPU (bench/cpu.ts): on that server, the worst-case CPU time per request of /collect (POST and
-//      GET) and /api/updateOrder over the fuzz corpus of never-5xx.test.ts, in the Worker+D1
-//      workerd, one request at a time (/proc/<pid>/task/*/schedstat); goal under 2 ms each.
-//      `npm run bench -- --cpu` runs this alone (its server, its figures into latest.json's cpu).
 //   2. Recent orders: server stopped, its D1 file seeded with better-sqlite3 (100 sites,
 //      ~10,000 profiles, 1,000,000 orders), restarted; GET /api/orders/recent measured
 //      sequentially and with autocannon, with the query plan of RECENT_ORDERS_SQL.
+//   CPU (bench/cpu.ts): a server of its own on a fresh state; the worst-case CPU time per request
+//      of /collect (POST and GET) and /api/updateOrder over the fuzz corpus of never-5xx.test.ts,
+//      in the Worker+D1 workerd, one request at a time (/proc/<pid>/task/*/schedstat); goal
+//      under 2 ms each. The corpus is mostly refused (4xx) on purpose: there only a 5xx fails.
+//      `npm run bench -- --cpu` runs this alone (its figures go to the cpu entry of latest.json).
 //   3. A summary, also written to bench/results/latest.json.
 //
 // Linux only (reads /proc for CPU time and for the Worker runtime's port). Every child runs in
@@ -860,8 +861,15 @@ function createSite(name: string) {
   return site;
 }
 
-/** The CPU section (bench/cpu.ts) on the running server, for a site of its own. */
+/**
+ * The CPU section (bench/cpu.ts), on a server of its own on a fresh state (the same in a full
+ * run as with --cpu, and the other sections' data untouched), for a site of its own.
+ */
 async function cpuSection(commit: string) {
+  state = join(tmp, 'state-cpu');
+  log(`starting node scripts/dev.mjs bench/worker.ts for the CPU section (state ${state}) …`);
+  server = await startServer();
+  log(`ready on ${server.base}`);
   const site = createSite('bench cpu');
   const runtime = await runtimeProcess(server!);
   if (!runtime) throw new Error('cannot find the workerd that runs the Worker (for the CPU section)');
@@ -870,6 +878,8 @@ async function cpuSection(commit: string) {
   const reloads = (logSince(logFrom).text.match(RELOAD) ?? []).length;
   if (reloads) failures.push(`CPU: wrangler reloaded ${reloads}× during the section; its figures are not trustworthy`);
   log(`CPU: done in ${figures.seconds} s`);
+  await stopServer(server);
+  server = undefined;
   return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
 }
 
@@ -954,12 +964,7 @@ async function main() {
   };
   try {
     if (CPU_ONLY) {
-      log(`starting node scripts/dev.mjs bench/worker.ts (state and logs in ${tmp}) …`);
-      server = await startServer();
-      log(`ready on ${server.base}`);
       const cpu = await cpuSection(commit);
-      await stopServer(server);
-      server = undefined;
       printCpu(cpu, table);
       if (notes.length) console.log(`\ndisturbances:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
       console.log(`\nmachine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}); code ${commit}`);
@@ -1007,9 +1012,6 @@ async function main() {
     for (const [route, spec] of routes) for (const target of ['proxy', 'direct'] as const) ingest[target].push(await window(route, target, spec));
     const ordersSent = orderN - 1;
 
-    // CPU per request (bench/cpu.ts), on the same server.
-    const cpu = await cpuSection(commit);
-
     // 2. Recent orders on a seeded database.
     await stopServer(server);
     server = undefined;
@@ -1047,6 +1049,9 @@ async function main() {
     const recentDirect = await window(`GET ${recentPath}`, 'direct', recentSpec);
     await stopServer(server);
     server = undefined;
+
+    // CPU per request (bench/cpu.ts), on a server of its own.
+    const cpu = await cpuSection(commit);
 
     // 3. Summary.
     const totalSeconds = round((performance.now() - started) / 1000, 1);
@@ -1175,8 +1180,8 @@ async function main() {
     if (server) await stopServer(server).catch(() => undefined);
     killAllNow();
     if (keepLog && existsSync(devLog)) {
-      // Keep the server's log for the post-mortem, not the 200+ MB database.
-      rmSync(state, { recursive: true, force: true });
+      // Keep the server's log for the post-mortem, not the 200+ MB database (nor the CPU section's).
+      for (const dir of ['state', 'state-cpu']) rmSync(join(tmp, dir), { recursive: true, force: true });
       console.error(`server log kept: ${devLog} (wrangler's debug log under ${join(tmp, 'wrangler-logs')})`);
     } else rmSync(tmp, { recursive: true, force: true });
   }
