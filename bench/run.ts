@@ -1,4 +1,4 @@
-// npm run bench (tsx bench/run.ts): the SDK's size and the ingest benchmark. A measurement, not a test: it fails
+// npm run bench (tsx bench/run.ts): the SDK's size, the ingest benchmark and the CPU per request. A measurement, not a test: it fails
 // (exit 1) only when a route answers anything but 2xx, or the server cannot be run. A window
 // during which wrangler reloaded (someone saved a file under packages/) is measured once more.
 //
@@ -19,6 +19,11 @@
 //   2. Recent orders: server stopped, its D1 file seeded with better-sqlite3 (100 sites,
 //      ~10,000 profiles, 1,000,000 orders), restarted; GET /api/orders/recent measured
 //      sequentially and with autocannon, with the query plan of RECENT_ORDERS_SQL.
+//   CPU (bench/cpu.ts): a server of its own on a fresh state; the worst-case CPU time per request
+//      of /collect (POST and GET) and /api/updateOrder over the fuzz corpus of never-5xx.test.ts,
+//      in the Worker+D1 workerd, one request at a time (/proc/<pid>/task/*/schedstat); goal
+//      under 2 ms each. The corpus is mostly refused (4xx) on purpose: there only a 5xx fails.
+//      `npm run bench -- --cpu` runs this alone (its figures go to the cpu entry of latest.json).
 //   3. A summary, also written to bench/results/latest.json.
 //
 // Linux only (reads /proc for CPU time and for the Worker runtime's port). Every child runs in
@@ -33,6 +38,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import autocannon from 'autocannon';
+import { measureCpu, printCpu, type Workerd } from './cpu';
 import Database from 'better-sqlite3';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
 import { parseForm } from '../packages/worker/src/body';
@@ -51,7 +57,8 @@ const SEED = { sites: 100, profiles: 10_000, orders: 1_000_000, measuredShare: 0
 const CUSTOMERS = 1000;
 const BREAKDOWN_N = 3000;
 const GOAL = { updateOrderVsInsert: 0.8, recentMedianMs: 5 };
-const COMMAND = 'npm run bench   (= tsx bench/run.ts)';
+const CPU_ONLY = process.argv.includes('--cpu');
+const COMMAND = CPU_ONLY ? 'npm run bench -- --cpu   (= tsx bench/run.ts --cpu)' : 'npm run bench   (= tsx bench/run.ts)';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
@@ -191,17 +198,17 @@ function listeningPorts(pid: number): number[] {
 }
 
 /**
- * The address of the workerd that runs the Worker itself (wrangler's proxy forwards to it). It
- * changes when wrangler reloads, so it is looked up again before every use.
+ * The workerd that runs the Worker itself (wrangler's proxy forwards to it): its pid and address.
+ * Both change when wrangler reloads, so they are looked up again before every use.
  */
-async function runtimeBase(server: Server): Promise<string | null> {
+async function runtimeProcess(server: Server): Promise<Workerd | null> {
   for (const p of procs()) {
     if (p.pgrp !== server.child.pid || p.comm !== 'workerd' || roleOf(p, server) !== 'workerd Worker+D1') continue;
     for (const port of listeningPorts(p.pid)) {
       try {
         const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
         const text = await res.text();
-        if (res.ok && text.includes('"shopbeacon"')) return `http://127.0.0.1:${port}`;
+        if (res.ok && text.includes('"shopbeacon"')) return { pid: p.pid, base: `http://127.0.0.1:${port}` };
       } catch {
         /* not the one */
       }
@@ -209,6 +216,8 @@ async function runtimeBase(server: Server): Promise<string | null> {
   }
   return null;
 }
+
+const runtimeBase = async (server: Server) => (await runtimeProcess(server))?.base ?? null;
 
 const freePort = () =>
   new Promise<number>((ok, fail) => {
@@ -843,6 +852,39 @@ async function seed(file: string) {
 // ---------------------------------------------------------------------------------------------
 // Main
 
+/** A site made by the site CLI, on the server's state. */
+function createSite(name: string) {
+  const created = spawnSync('npm', ['run', '--silent', 'site', '--', 'create', '--name', name, '--json'], { cwd: root, env: serverEnv(), encoding: 'utf8' });
+  if (created.status !== 0) throw new Error(`npm run site failed:\n${created.stdout}\n${created.stderr}`);
+  const site = JSON.parse(created.stdout.trim().split('\n').at(-1)!) as { siteId: number; publicKey: string; privateKey: string };
+  log(`site ${site.siteId} "${name}" created with npm run site (${site.publicKey})`);
+  return site;
+}
+
+/**
+ * The CPU section (bench/cpu.ts), on a server of its own on a fresh state (the same in a full
+ * run as with --cpu, and the other sections' data untouched), for a site of its own.
+ */
+async function cpuSection(commit: string) {
+  state = join(tmp, 'state-cpu');
+  log(`starting node scripts/dev.mjs bench/worker.ts for the CPU section (state ${state}) …`);
+  server = await startServer();
+  log(`ready on ${server.base}`);
+  const site = createSite('bench cpu');
+  const runtime = await runtimeProcess(server!);
+  if (!runtime) throw new Error('cannot find the workerd that runs the Worker (for the CPU section)');
+  const logFrom = logSize();
+  const figures = await measureCpu(runtime, site, log);
+  const reloads = (logSince(logFrom).text.match(RELOAD) ?? []).length;
+  if (reloads) failures.push(`CPU: wrangler reloaded ${reloads}× during the section; its figures are not trustworthy`);
+  log(`CPU: done in ${figures.seconds} s`);
+  await stopServer(server);
+  server = undefined;
+  return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
+}
+
+const RESULTS = join(root, 'bench/results/latest.json');
+
 const basic = (publicKey: string, privateKey: string) => `Basic ${Buffer.from(`${publicKey}:${privateKey}`).toString('base64')}`;
 
 async function expectStatus(res: Response, status: number, what: string) {
@@ -879,6 +921,11 @@ const SDK_BUDGET = 2500;
 const SDK_GOAL = 2000;
 const PLAUSIBLE_BROTLI = 2355;
 
+function printSdk(sdk: ReturnType<typeof sdkSizes>) {
+  console.log(`SDK /sdk.js: ${sdk.raw} B raw, ${sdk.gzip} B gzip, ${sdk.brotli} B brotli = ${round(sdk.brotli / SDK_BUDGET, 2)}× the ${SDK_BUDGET} B budget, ${round(sdk.brotli / SDK_GOAL, 2)}× the ${SDK_GOAL} B goal, ${round(sdk.brotli / PLAUSIBLE_BROTLI, 2)}× Plausible's page-view-only tracker (${PLAUSIBLE_BROTLI} B)`);
+  console.log(`SDK /sdk.debug.js (every value checked in the browser; not held to the budget): ${sdk.debug.raw} B raw, ${sdk.debug.gzip} B gzip, ${sdk.debug.brotli} B brotli\n`);
+}
+
 async function main() {
   const machine = {
     node: process.version,
@@ -896,16 +943,36 @@ async function main() {
   console.log(`date:     ${new Date().toISOString()}`);
   console.log('note:     autocannon, wrangler and both workerd processes share these CPUs: compare ratios, not absolutes, across machines.\n');
 
-  const sdk = sdkSizes();
-  console.log(`SDK /sdk.js: ${sdk.raw} B raw, ${sdk.gzip} B gzip, ${sdk.brotli} B brotli = ${round(sdk.brotli / SDK_BUDGET, 2)}× the ${SDK_BUDGET} B budget, ${round(sdk.brotli / SDK_GOAL, 2)}× the ${SDK_GOAL} B goal, ${round(sdk.brotli / PLAUSIBLE_BROTLI, 2)}× Plausible's page-view-only tracker (${PLAUSIBLE_BROTLI} B)`);
-  console.log(`SDK /sdk.debug.js (every value checked in the browser; not held to the budget): ${sdk.debug.raw} B raw, ${sdk.debug.gzip} B gzip, ${sdk.debug.brotli} B brotli\n`);
+  const sdk = CPU_ONLY ? undefined : sdkSizes();
+  if (sdk) printSdk(sdk);
   if (process.argv.includes('--sdk')) return;
 
   tmp = mkdtempSync(join(os.tmpdir(), 'shopbeacon-bench-'));
   state = join(tmp, 'state');
   devLog = join(tmp, 'dev.log');
   let keepLog = false;
+  /** Writes the figures; a run with failures exits 1 and keeps the server's log. */
+  const finish = (results: object, written: string) => {
+    mkdirSync(dirname(RESULTS), { recursive: true });
+    writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+    console.log(written);
+    if (failures.length) {
+      console.error(`\nFAILED: ${failures.length} problem(s):\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+      keepLog = true;
+      process.exitCode = 1;
+    }
+  };
   try {
+    if (CPU_ONLY) {
+      const cpu = await cpuSection(commit);
+      printCpu(cpu, table);
+      if (notes.length) console.log(`\ndisturbances:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
+      console.log(`\nmachine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}); code ${commit}`);
+      console.log(`command: ${COMMAND}; total ${round((performance.now() - started) / 1000, 1)} s`);
+      const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
+      finish({ ...previous, cpu }, 'figures written to bench/results/latest.json: its cpu entry (with its own date and commit); the other entries are from the last full run');
+      return;
+    }
     // 0. In-process breakdown.
     log(`in-process: ${BREAKDOWN_N} updateOrder calls through the Worker's code on better-sqlite3 …`);
     const inProcess = await breakdown();
@@ -915,10 +982,7 @@ async function main() {
     log(`starting node scripts/dev.mjs bench/worker.ts (state and logs in ${tmp}) …`);
     server = await startServer();
     log(`ready on ${server.base}`);
-    const created = spawnSync('npm', ['run', '--silent', 'site', '--', 'create', '--name', 'bench ingest', '--json'], { cwd: root, env: serverEnv(), encoding: 'utf8' });
-    if (created.status !== 0) throw new Error(`npm run site failed:\n${created.stdout}\n${created.stderr}`);
-    const site = JSON.parse(created.stdout.trim().split('\n').at(-1)!) as { siteId: number; publicKey: string; privateKey: string };
-    log(`site ${site.siteId} created with npm run site (${site.publicKey})`);
+    const site = createSite('bench ingest');
 
     const sample = orderForm('check', 0);
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -985,6 +1049,9 @@ async function main() {
     const recentDirect = await window(`GET ${recentPath}`, 'direct', recentSpec);
     await stopServer(server);
     server = undefined;
+
+    // CPU per request (bench/cpu.ts), on a server of its own.
+    const cpu = await cpuSection(commit);
 
     // 3. Summary.
     const totalSeconds = round((performance.now() - started) / 1000, 1);
@@ -1054,6 +1121,8 @@ async function main() {
       all.map((x) => [`${x.route} [${label[x.target]}]`, ...roles.map((k) => fmt(x.cpuMsPerRequest[k] ?? 0, 3)), fmt(x.cpuMsPerRequest.total, 3), fmt(x.loadGeneratorCpuMsPerRequest, 3)]),
     );
 
+    printCpu(cpu, table);
+
     console.log(`\nin-process (Node ${process.version}, better-sqlite3; no HTTP, no workerd, no D1 layer), µs per updateOrder, mean of ${inProcess.requests}:`);
     table(['part', 'µs'], Object.entries(inProcess.usPerRequest).map(([k, v]) => [k, fmt(v, 1)]));
     const u = inProcess.usPerRequest;
@@ -1088,6 +1157,7 @@ async function main() {
       sdk,
       ingest: { params: { ...INGEST, customers: CUSTOMERS, bodyBytes: Buffer.byteLength(sample), ordersSent }, ...ingest, ratios, goal: GOAL.updateOrderVsInsert },
       inProcess,
+      cpu,
       recent: {
         seeded: { ...seeded.counts, seedSeconds: seeded.seedSeconds, fileMB: seeded.fileMB, journalMode: seeded.journalMode },
         plan: seeded.plan,
@@ -1101,14 +1171,7 @@ async function main() {
       notes,
       failures,
     };
-    mkdirSync(join(root, 'bench/results'), { recursive: true });
-    writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-    console.log('figures written to bench/results/latest.json');
-    if (failures.length) {
-      console.error(`\nFAILED: ${failures.length} problem(s):\n${failures.map((f) => `  - ${f}`).join('\n')}`);
-      keepLog = true;
-      process.exitCode = 1;
-    }
+    finish(results, 'figures written to bench/results/latest.json');
   } catch (e) {
     keepLog = true;
     console.error(`\nFAILED: ${(e as Error).stack ?? e}`);
@@ -1117,8 +1180,8 @@ async function main() {
     if (server) await stopServer(server).catch(() => undefined);
     killAllNow();
     if (keepLog && existsSync(devLog)) {
-      // Keep the server's log for the post-mortem, not the 200+ MB database.
-      rmSync(state, { recursive: true, force: true });
+      // Keep the server's log for the post-mortem, not the 200+ MB database (nor the CPU section's).
+      for (const dir of ['state', 'state-cpu']) rmSync(join(tmp, dir), { recursive: true, force: true });
       console.error(`server log kept: ${devLog} (wrangler's debug log under ${join(tmp, 'wrangler-logs')})`);
     } else rmSync(tmp, { recursive: true, force: true });
   }
