@@ -63,6 +63,8 @@ export interface CpuRouteFigures {
   worstMs: number;
   worstVsGoal: number;
   worst: CpuRequestFigure;
+  /** The costliest refused (4xx) request among the re-measured ones: what bad input costs. */
+  worstRefused: CpuRequestFigure | null;
   top: CpuRequestFigure[];
 }
 
@@ -261,6 +263,7 @@ export async function measureCpu(w: Workerd, site: CpuSite, log: (msg: string) =
       medianMs: r3(median(all.map((p) => p.ms))),
       overGoal: all.filter((p) => p.ms >= CPU_GOAL_MS).length,
       worstMs: figures[0].ms, worstVsGoal: r3(figures[0].ms / CPU_GOAL_MS), worst: figures[0],
+      worstRefused: figures.find((f) => f.status >= 400) ?? null,
       top: figures,
     };
   }
@@ -306,16 +309,18 @@ export function printCpu(c: CpuFigures, table: (head: string[], rows: (string | 
   if (c.lostThreads || c.unsettled) console.log(`  caution: ${c.lostThreads} readings lost a workerd thread, ${c.unsettled} did not settle within ${MAX_SETTLE_MS} ms`);
   console.log('');
   table(
-    ['route', 'requests', 'median ms', `≥ ${c.goalMs} ms (first pass)`, 'worst ms', 'worst / goal'],
+    ['route', 'requests', 'median ms', `≥ ${c.goalMs} ms (first pass)`, 'worst ms', 'worst / goal', 'worst refused (4xx) ms'],
     CPU_ROUTES.map((route) => {
       const r = c.routes[route];
-      return [route, r.requests, ms(r.medianMs), r.overGoal, ms(r.worstMs), `${r.worstVsGoal.toFixed(1)}×`];
+      return [route, r.requests, ms(r.medianMs), r.overGoal, ms(r.worstMs), `${r.worstVsGoal.toFixed(1)}×`, r.worstRefused ? ms(r.worstRefused.ms) : '—'];
     }),
   );
   const width = Math.max(...CPU_ROUTES.map((r) => r.length));
   for (const route of CPU_ROUTES) {
     const w = c.routes[route].worst;
     console.log(`worst ${`${route}:`.padEnd(width + 1)} ${w.what} (${bytesText(w, route)}, answered ${w.status})`);
+    const f = c.routes[route].worstRefused;
+    if (f && f !== w) console.log(`  worst refused: ${f.what} (${bytesText(f, route)}, answered ${f.status})`);
   }
   console.log(`\nthe 5 costliest of each route: CPU ms, the median of ${c.params.repeats} repeats (their min–max; the first pass), the answer, the request`);
   for (const route of CPU_ROUTES) {

@@ -2,7 +2,7 @@
 // (seed 003, "Gestion de l'idorder"). One INSERT … ON CONFLICT DO UPDATE … RETURNING does both.
 import { ORDER_STATES, type Order, type OrderState } from '@shopbeacon/protocol';
 import type { Source } from './profiles';
-import { anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt } from './sql';
+import { anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt, tagsChangeSql } from './sql';
 import { isValidated, type Settings, validationThreshold } from './settings';
 
 /**
@@ -18,18 +18,18 @@ export type RequiredOrder = Required<Pick<Order, 'order_idorder' | 'order_state'
 export function upsertOrder(siteId: number, profileId: Stmt, o: RequiredOrder, source: Source, now: number, nonce: number, guard?: Guard): Stmt {
   const attrs = o.product_attributes === undefined ? null : JSON.stringify(o.product_attributes);
   const takeOver = raw(`orders.source = 'tracker' AND excluded.source <> 'tracker'`);
-  const changes: [string, Stmt][] = [
+  const changes: [column: string, next: Stmt, changed?: Stmt][] = [
     ['profile_id', raw('excluded.profile_id')],
     ['state', raw('excluded.state')],
     ['amount', raw('excluded.amount')],
     ['crea_dt', sql`CASE WHEN ${takeOver} THEN excluded.crea_dt ELSE crea_dt END`],
     ['start_service', raw('coalesce(excluded.start_service, start_service)')],
     ['end_service', raw('coalesce(excluded.end_service, end_service)')],
-    ['tags', mergeTagsSql('orders.tags', o.del_order_tag ?? [], o.add_order_tag ?? [])],
+    ['tags', mergeTagsSql('orders.tags', o.del_order_tag ?? [], o.add_order_tag ?? []), tagsChangeSql('orders.tags', o.del_order_tag ?? [], o.add_order_tag ?? [])],
     ['product_attributes', sql`coalesce(${attrs}, product_attributes)`],
     ['source', sql`CASE WHEN ${takeOver} THEN excluded.source ELSE source END`],
   ];
-  const changed = anyOf(changes.map(([c, next]) => sql`${raw(c)} IS NOT ${next}`));
+  const changed = anyOf(changes.map(([c, next, test]) => test ?? sql`${raw(c)} IS NOT ${next}`));
   const values = sql`${siteId}, ${o.order_idorder}, ${profileId}, ${o.order_state}, ${o.order_amount}, ${o.order_crea_dt},
     ${o.order_start_service ?? null}, ${o.order_end_service ?? null}, ${JSON.stringify(o.add_order_tag ?? [])}, coalesce(${attrs}, '[]'),
     ${source}, ${now}, ${now}, ${nonce}`;

@@ -11,7 +11,7 @@
 import type { Profile } from '@shopbeacon/protocol';
 import { gdprChanges, gdprValue, mergePatches } from './gdpr';
 import type { Settings } from './settings';
-import { andGuard, anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt } from './sql';
+import { andGuard, anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt, tagsChangeSql } from './sql';
 
 export type Source = 'api' | 'tracker';
 
@@ -67,11 +67,11 @@ export function profileIdSql(siteId: number, p: Profile, source: Source): Stmt {
   return (ext ?? email)!;
 }
 
-/** One column's new value and whether it differs from the stored one. */
-type Change = [column: string, next: Stmt];
+/** One column's new value, and (when cheaper than comparing it) the test that it differs from the stored one. */
+type Change = [column: string, next: Stmt, changed?: Stmt];
 
 const assignments = (changes: Change[]) => join(changes.map(([c, next]) => sql`${raw(c)} = ${next}`));
-const differs = (changes: Change[]) => anyOf(changes.map(([c, next]) => sql`${raw(c)} IS NOT ${next}`));
+const differs = (changes: Change[]) => anyOf(changes.map(([c, next, changed]) => changed ?? sql`${raw(c)} IS NOT ${next}`));
 
 /** Columns and values of a new row (shared by the server's upsert and the browser's insert). */
 function newRow(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number) {
@@ -139,7 +139,8 @@ function serverUpsert(siteId: number, p: Profile, settings: Settings, source: So
     alsoSet.push([`${column}_source`, raw(`excluded.${column}_source`)]);
     changes.push([column, raw(`excluded.${column}`)]);
   }
-  if (p.add_tag || p.del_tag) changes.push(['tags', mergeTagsSql('profiles.tags', p.del_tag ?? [], p.add_tag ?? [])]);
+  if (p.add_tag || p.del_tag)
+    changes.push(['tags', mergeTagsSql('profiles.tags', p.del_tag ?? [], p.add_tag ?? []), tagsChangeSql('profiles.tags', p.del_tag ?? [], p.add_tag ?? [])]);
   if (p.custom_fields) changes.push(['custom_fields', sql`json_patch(custom_fields, ${JSON.stringify(p.custom_fields)})`]);
   const gdpr = gdprChanges(p, settings, source, now, (column) => raw(`${column} IS NOT excluded.${column}`));
   if (gdpr.length) changes.push(['gdpr', gdprValue(gdpr)]);
@@ -174,7 +175,8 @@ function trackerChanges(p: Profile, settings: Settings, now: number): Change[] {
   if (p.add_tag || p.del_tag) {
     // On a server's profile, tags only where it has none (so del_tag has nothing to remove).
     const merged = mergeTagsSql('tags', p.del_tag ?? [], p.add_tag ?? []);
-    changes.push(['tags', sql`CASE WHEN server_written = 0 OR tags = '[]' THEN ${merged} ELSE tags END`]);
+    const allowed = raw(`(server_written = 0 OR tags = '[]')`);
+    changes.push(['tags', sql`CASE WHEN ${allowed} THEN ${merged} ELSE tags END`, sql`${allowed} AND ${tagsChangeSql('tags', p.del_tag ?? [], p.add_tag ?? [])}`]);
   }
   if (p.custom_fields) {
     const sent = JSON.stringify(p.custom_fields);

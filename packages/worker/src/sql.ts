@@ -54,12 +54,27 @@ export const andGuard = (guard: Guard): Stmt => (guard ? sql` AND ${guard}` : ra
 /** VALUES (…), or the same row selected only when the condition holds. */
 export const guardedValues = (values: Stmt, when?: Stmt): Stmt => (when ? sql`SELECT ${values} WHERE ${when}` : sql`VALUES (${values})`);
 
-/** Tags kept in insertion order: the stored ones minus `del`, then the new ones of `add`. */
+/**
+ * Tags kept in insertion order: the stored ones minus `del`, then the new ones of `add`. "Not
+ * stored yet" is a NOT EXISTS scan, not a NOT IN list: the stored tags are the row's, so SQLite
+ * would build that list again for every added tag (twice the time for 100 tags).
+ */
 export const mergeTagsSql = (column: string, del: string[], add: string[]): Stmt =>
   sql`(SELECT json_group_array(value) FROM (
      SELECT value FROM json_each(${raw(column)}) WHERE value NOT IN (SELECT value FROM json_each(${JSON.stringify(del)}))
      UNION ALL
-     SELECT value FROM json_each(${JSON.stringify(add)}) WHERE value NOT IN (SELECT value FROM json_each(${raw(column)}))))`;
+     SELECT a.value FROM json_each(${JSON.stringify(add)}) a WHERE ${notStored(column)}))`;
+
+const notStored = (column: string) => raw(`NOT EXISTS (SELECT 1 FROM json_each(${column}) s WHERE s.value = a.value)`);
+
+/**
+ * Whether merging `add` and `del` into the tags would change them: an added tag not there yet, or
+ * a removed one that is. Cheaper than comparing the whole merged list (no list is built), which
+ * matters as the test is made twice per upsert (version, updated_at).
+ */
+export const tagsChangeSql = (column: string, del: string[], add: string[]): Stmt =>
+  sql`(EXISTS (SELECT 1 FROM json_each(${JSON.stringify(add)}) a WHERE ${notStored(column)})
+    OR EXISTS (SELECT 1 FROM json_each(${raw(column)}) WHERE value IN (SELECT value FROM json_each(${JSON.stringify(del)}))))`;
 
 /** 53 random bits: a safe integer that names one request (its guard, the rows it inserted). */
 export function requestNonce(): number {
