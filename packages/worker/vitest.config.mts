@@ -9,7 +9,7 @@ export default defineConfig({
     cloudflareTest(async () => ({
       wrangler: { configPath: root('wrangler.toml') },
       miniflare: {
-        bindings: { TEST_MIGRATIONS: await readD1Migrations(root('packages/worker/migrations')) },
+        bindings: { TEST_MIGRATIONS: await readD1Migrations(root('packages/worker/migrations')), WEBHOOKS_ALLOW_LOCAL: '1' },
       },
     })),
   ],

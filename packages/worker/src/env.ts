@@ -1,3 +1,4 @@
+import type { OutboxMessage } from './automations/outbox';
 import type { CollectInput } from './collect';
 import type { Settings } from './settings';
 
@@ -14,6 +15,10 @@ export interface Env {
   /** /collect's rate limits (middleware/rate-limit.ts); a deployment without them has none. */
   COLLECT_PER_IP?: RateLimit;
   COLLECT_PER_SITE?: RateLimit;
+  /** The automations outbox (automations/): triggers and their deliveries. */
+  TRIGGERS?: Queue<OutboxMessage>;
+  /** "1": webhook endpoints may be http, localhost or an IP (npm run dev, the tests). */
+  WEBHOOKS_ALLOW_LOCAL?: string;
 }
 
 /** The page a browser request comes from (its Origin, or its Referer's). */

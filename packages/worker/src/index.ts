@@ -6,6 +6,8 @@ import type { AppEnv, Env } from './env';
 import { ProblemError, problemResponse } from './problem';
 import { recordRejection } from './rejections';
 import { runRetention } from './retention';
+import { handleQueue } from './automations/deliver';
+import { type OutboxMessage, sweepOutbox } from './automations/outbox';
 import { api } from './routes/api';
 import { collectRoutes } from './routes/collect';
 import { docsRoutes } from './routes/docs';
@@ -42,6 +44,8 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  // The daily Cron Trigger of wrangler.toml: events older than the retention go.
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(runRetention(env)),
+  // The Cron Trigger of wrangler.toml, every minute: events older than the retention go, and
+  // triggers committed but never enqueued are (the outbox's sweep).
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(Promise.all([runRetention(env), sweepOutbox(env).catch((e) => console.error('outbox sweep:', e))])),
+  queue: (batch, env) => handleQueue(batch as MessageBatch<OutboxMessage>, env),
 } satisfies ExportedHandler<Env>;

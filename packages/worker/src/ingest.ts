@@ -2,6 +2,7 @@
 // tracker in GET mode): every statement of a call goes into one db.batch, which D1 runs as a
 // single transaction, so a call writes everything or nothing, in one round trip.
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
+import { claimStatement, toEnqueue } from './automations/outbox';
 import { orderJson, type RequiredOrder, type OrderRow, upsertOrder } from './orders';
 import { invalidFields, ProblemError } from './problem';
 import { legalBasisChange } from './gdpr';
@@ -69,7 +70,8 @@ export function orderStatements(site: IngestSite, input: Required<UpdateInput>, 
   return { stmts, orderAt, profileAt };
 }
 
-export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson> };
+/** `triggers`: the ids of the trigger rows the call made that an endpoint wants, to enqueue. */
+export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson>; triggers: number[] };
 
 /** /api/updateOrder: profile and order in one batch, answered with both as stored. */
 export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {
@@ -79,6 +81,7 @@ export async function updateOrder(db: D1Database, site: IngestSite, input: Requi
   const { stmts, orderAt, profileAt } = orderStatements(site, input, source, now, nonce);
   // After an on-order legal basis, the profile as it ends up: read after that last change.
   const readAt = site.settings.gdpr.on_order ? stmts.push(selectProfile(site.id, input.profile, source)) - 1 : profileAt;
+  stmts.push(claimStatement(site.id, now));
   const results = await runBatch(db, stmts);
   const orderRow = results[orderAt].results[0] as OrderRow;
   const profileRow = results[readAt].results[0] as ProfileRow;
@@ -86,6 +89,7 @@ export async function updateOrder(db: D1Database, site: IngestSite, input: Requi
     created: orderRow.created_in === nonce,
     order: orderJson(orderRow, profileRow, site.settings),
     profile: profileJson(profileRow),
+    triggers: toEnqueue(results[results.length - 1]),
   };
 }
 
@@ -94,7 +98,7 @@ export async function updateCustomer(db: D1Database, site: IngestSite, profile: 
   const undeclared = undeclaredCustomFields(profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
   const nonce = requestNonce();
-  const results = await runBatch(db, upsertProfile(site.id, profile, site.settings, source, now, nonce));
-  const row = results[results.length - 1].results[0] as ProfileRow;
-  return { created: row.created_in === nonce, profile: profileJson(row) };
+  const results = await runBatch(db, [...upsertProfile(site.id, profile, site.settings, source, now, nonce), claimStatement(site.id, now)]);
+  const row = results[results.length - 2].results[0] as ProfileRow;
+  return { created: row.created_in === nonce, profile: profileJson(row), triggers: toEnqueue(results[results.length - 1]) };
 }

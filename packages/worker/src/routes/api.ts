@@ -2,7 +2,10 @@
 // call the function that does the work, map its result to HTTP.
 import { Hono } from 'hono';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
+import { enqueueAfter } from '../automations/outbox';
+import { automationRoutes } from './automations';
 import { requireSiteKeys } from '../auth';
+import { executionCtx } from '../context';
 import { limitBody, readBody } from '../body';
 import type { AppEnv } from '../env';
 import { updateCustomer, updateOrder } from '../ingest';
@@ -15,18 +18,21 @@ import { updateSettings } from '../settings';
 export const api = new Hono<AppEnv>();
 
 api.use('*', requireSiteKeys());
+api.route('/', automationRoutes);
 
 api.post('/updateOrder', limitBody(), async (c) => {
   const { values, errors } = checkUpdate(await readBody(c), 'order');
   if (errors.length) throw invalidFields(errors);
-  const result = await updateOrder(c.env.DB, c.get('site'), values as Required<UpdateInput>, 'api');
+  const { triggers, ...result } = await updateOrder(c.env.DB, c.get('site'), values as Required<UpdateInput>, 'api');
+  enqueueAfter(executionCtx(c), c.env, triggers);
   return c.json({ ok: true, ...result });
 });
 
 api.post('/updateCustomer', limitBody(), async (c) => {
   const { values, errors } = checkUpdate(await readBody(c), 'customer');
   if (errors.length) throw invalidFields(errors);
-  const result = await updateCustomer(c.env.DB, c.get('site'), values.profile, 'api');
+  const { triggers, ...result } = await updateCustomer(c.env.DB, c.get('site'), values.profile, 'api');
+  enqueueAfter(executionCtx(c), c.env, triggers);
   return c.json({ ok: true, ...result });
 });
 

@@ -6,6 +6,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { siteByPublicKey } from '../auth';
+import { enqueueAfter } from '../automations/outbox';
 import { limitBody, parseForm } from '../body';
 import { checkBatch, checkQuery, collect, type CollectInput, usageDay } from '../collect';
 import type { AppEnv } from '../env';
@@ -77,7 +78,8 @@ const write = (answer: (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => Response
   const now = Date.now();
   const log = (problem: Rejection['problem']) =>
     recordRejection(executionCtx(c), c.env.DB, site.id, { method: c.req.method, route: c.req.path, problem, sent: c.get('sent') });
-  const { refused, duplicates, serverOrders, overQuota } = await collect(c.env.DB, site, input, now);
+  const { refused, duplicates, serverOrders, overQuota, triggers } = await collect(c.env.DB, site, input, now);
+  enqueueAfter(executionCtx(c), c.env, triggers);
   if (overQuota)
     throw new ProblemError({
       status: 429,

@@ -1,0 +1,106 @@
+// The TRIGGERS queue's consumer. A trigger message fans out into one delivery per subscribed
+// endpoint (each its own message, so a failing endpoint is retried alone); a delivery message
+// posts the signed webhook. A non-2xx answer, a timeout (10 s) or a network error is retried
+// with a growing delay, 8 attempts over about 22 hours; then the message goes to the dead-letter
+// queue, whose consumer records the delivery as failed. Every message of a batch is handled at
+// once, so one slow endpoint (or site) holds up no other.
+import type { Env } from '../env';
+import type { OutboxMessage } from './outbox';
+import { signedHeaders } from './signature';
+
+/** Seconds before the next attempt, after attempt 1, 2, …, 7 (the 8th fails to the dead-letter queue). */
+export const RETRY_DELAYS_S = [60, 300, 1_800, 3_600, 7_200, 21_600, 43_200];
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+export const delayAfter = (attempt: number) => RETRY_DELAYS_S[Math.min(attempt, RETRY_DELAYS_S.length) - 1];
+
+interface TriggerRow {
+  uid: string;
+  type: string;
+  identifier: string | null;
+  at: number;
+  data: string;
+}
+
+/** A trigger as the API lists it and a webhook carries it. */
+export function triggerJson(t: TriggerRow) {
+  return { id: t.uid, type: t.type, ...(t.identifier ? { identifier: t.identifier } : {}), at: new Date(t.at).toISOString(), ...(JSON.parse(t.data) as Record<string, unknown>) };
+}
+
+/** A delivery's webhook-id: the same on every attempt, so a receiver can drop a repeat. */
+export const webhookId = (triggerUid: string, webhookId: number) => `${triggerUid}_w${webhookId}`;
+
+/** One delivery per endpoint subscribed to the trigger's type; new ones are enqueued. */
+async function fanOut(env: Env, triggerId: number, now: number) {
+  const { results } = await env.DB.prepare(
+    `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at)
+     SELECT t.site_id, t.id, w.id, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
+     WHERE t.id = ?1 AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type))
+     ON CONFLICT (trigger_id, webhook_id) DO NOTHING RETURNING id`,
+  )
+    .bind(triggerId, now)
+    .all<{ id: number }>();
+  if (results.length) await env.TRIGGERS!.sendBatch(results.map((r) => ({ body: { t: 'delivery', id: r.id } satisfies OutboxMessage, contentType: 'json' as const })));
+}
+
+/** Posts one delivery; true when it is done (delivered, or nothing left to deliver). */
+export async function deliver(env: Pick<Env, 'DB'>, deliveryId: number, now = Date.now()): Promise<boolean> {
+  const row = await env.DB.prepare(
+    `SELECT d.status, w.id AS webhook_id, w.url, w.secret, t.uid, t.type, t.identifier, t.at, t.data
+     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN triggers t ON t.id = d.trigger_id WHERE d.id = ?`,
+  )
+    .bind(deliveryId)
+    .first<TriggerRow & { status: string; webhook_id: number; url: string; secret: string }>();
+  if (!row || row.status === 'delivered') return true; // the endpoint was removed, or a repeat
+  const body = JSON.stringify({ type: row.type, timestamp: new Date(row.at).toISOString(), data: triggerJson(row) });
+  const headers = await signedHeaders(row.secret, webhookId(row.uid, row.webhook_id), Math.floor(now / 1000), body);
+  let status: number | null = null;
+  let error: string | null = null;
+  try {
+    const res = await fetch(row.url, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'shopbeacon-webhooks/1' },
+      body,
+      redirect: 'manual', // never followed: a public host must not bounce a delivery elsewhere
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    status = res.status;
+    await res.body?.cancel();
+    if (status < 200 || status > 299) error = status >= 300 && status < 400 ? 'redirect not followed' : `HTTP ${status}`;
+  } catch (e) {
+    error = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `could not connect: ${String(e instanceof Error ? e.message : e).slice(0, 200)}`;
+  }
+  await env.DB.prepare(
+    `UPDATE deliveries SET attempts = attempts + 1, last_status = ?1, last_error = ?2, last_at = ?3,
+       status = CASE WHEN ?2 IS NULL THEN 'delivered' ELSE 'pending' END WHERE id = ?4`,
+  )
+    .bind(status, error, now, deliveryId)
+    .run();
+  return error === null;
+}
+
+/** The dead-letter queue's consumer: the delivery failed for good. */
+async function markFailed(env: Env, message: Message<OutboxMessage>, now: number) {
+  if (message.body.t !== 'delivery') return;
+  await env.DB.prepare(`UPDATE deliveries SET status = 'failed', last_at = coalesce(last_at, ?1) WHERE id = ?2 AND status <> 'delivered'`)
+    .bind(now, message.body.id)
+    .run();
+}
+
+export async function handleQueue(batch: MessageBatch<OutboxMessage>, env: Env) {
+  const now = Date.now();
+  const dead = batch.queue.endsWith('-dlq');
+  await Promise.all(
+    batch.messages.map(async (m) => {
+      try {
+        if (dead) await markFailed(env, m, now);
+        else if (m.body.t === 'trigger') await fanOut(env, m.body.id, now);
+        else if (!(await deliver(env, m.body.id, now))) return m.retry({ delaySeconds: delayAfter(m.attempts) });
+        m.ack();
+      } catch (e) {
+        console.error(`queue ${batch.queue}: message ${JSON.stringify(m.body)} failed:`, e);
+        m.retry({ delaySeconds: delayAfter(m.attempts) });
+      }
+    }),
+  );
+}
