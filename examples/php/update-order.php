@@ -1,10 +1,12 @@
 <?php
     // shopbeacon: the updateOrder PHP client of seed 003 ("1. Code à utiliser"), unchanged but
     // for where it sends (SHOPBEACON_URL) with which keys (SHOPBEACON_PUBLIC_KEY and
-    // SHOPBEACON_PRIVATE_KEY), and for printing the answer at the end.
+    // SHOPBEACON_PRIVATE_KEY), which order (SHOPBEACON_ORDER_ID, SHOPBEACON_ORDER_STATE), and for
+    // printing the answer at the end.
     // Run: SHOPBEACON_PUBLIC_KEY=pk_… SHOPBEACON_PRIVATE_KEY=sk_… php examples/php/update-order.php
     $shopbeacon_url = getenv('SHOPBEACON_URL') ?: "http://127.0.0.1:8787";
     $order_id = getenv('SHOPBEACON_ORDER_ID') ?: "0000001";
+    $order_state = getenv('SHOPBEACON_ORDER_STATE') ?: "10";
 
     // ================================================================================
     // PREPARATION DES DONNEES
@@ -40,7 +42,7 @@
     $post_data["data"]["custom_fields"][327] = "value"; // ID du custom_field à retrouver dans votre BackOffice, en bas de "Paramétrage > Tracker > Exemple de codes".
     // --------------------------- Attributs de la commande ---------------------------
      $post_data["data"]["order_idorder"] = $order_id;
-    $post_data["data"]["order_state"] = "10"; // 10:taked / 20:paid / 50:sent / 100:recieved
+    $post_data["data"]["order_state"] = $order_state; // 10:taked / 20:paid / 50:sent / 100:recieved
     $post_data["data"]["order_amount"] = 158.31;
     $post_data["data"]["order_crea_dt"] = "2014-06-21 14:31:08"; // Y-m-d H:i:s (UTC)
     $post_data["data"]["order_start_service"] = "2019-06-05"; // Y-m-d

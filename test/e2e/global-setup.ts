@@ -130,7 +130,8 @@ async function startDev() {
 
   // Its own process group (detached), so teardown can stop wrangler and workerd with it.
   // The output is kept (last 64 KB) for error messages; SHOPBEACON_E2E_VERBOSE=1 shows it live.
-  const child = spawn(process.execPath, ['scripts/dev.mjs', '--inspector-port', String(inspectorPort)], {
+  // Webhook retries after 1 s instead of a minute: the retried delivery is seen within the test.
+  const child = spawn(process.execPath, ['scripts/dev.mjs', '--inspector-port', String(inspectorPort), '--var', 'WEBHOOKS_RETRY_SECONDS:1'], {
     cwd: root,
     env: { ...process.env, PORT: String(port), SHOPBEACON_STATE: stateDir, WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],

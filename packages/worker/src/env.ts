@@ -19,6 +19,8 @@ export interface Env {
   TRIGGERS?: Queue<OutboxMessage>;
   /** "1": webhook endpoints may be http, localhost or an IP (npm run dev, the tests). */
   WEBHOOKS_ALLOW_LOCAL?: string;
+  /** Seconds between delivery attempts instead of the growing delays (end-to-end tests only). */
+  WEBHOOKS_RETRY_SECONDS?: string;
 }
 
 /** The page a browser request comes from (its Origin, or its Referer's). */

@@ -17,7 +17,7 @@ import { dashboardRoutes } from './dashboard/app';
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.get('/', (c) =>
-    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings'], tracker: ['/collect', '/sdk.js'], dashboard: '/dashboard', docs: '/docs' }),
+    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings', '/api/triggers/recent', '/api/triggers/:identifier', '/api/webhooks', '/api/deliveries/recent'], tracker: ['/collect', '/sdk.js'], dashboard: '/dashboard', docs: '/docs' }),
   );
   app.route('/api', api);
   app.route('/', collectRoutes);

@@ -6,10 +6,10 @@ import { Client, loggedIn } from './dashboard-client';
 import { newSite, put } from './helpers';
 
 describe('code examples', () => {
-  it('the PHP example is examples/php/update-order.php line for line, but for the URL, order id and keys', () => {
+  it('the PHP example is examples/php/update-order.php line for line, but for the URL, order id and state, and keys', () => {
     const filled = phpUpdateOrder('https://tracker.example', 'pk_AAAAAAAAAAAAAAAAAAAAAA');
     // The lines that read the environment (and the header comment that says so) differ.
-    const differs = (l: string) => /getenv\(|\$shopbeacon_url =|\$order_id =|CURLOPT_USERPWD/.test(l);
+    const differs = (l: string) => /getenv\(|\$shopbeacon_url =|\$order_id =|\$order_state =|CURLOPT_USERPWD/.test(l);
     const body = (text: string) => text.split('\n').filter((l, i, all) => !differs(l) && !(i < all.findIndex((x) => x.includes('$shopbeacon_url')) && l.trim().startsWith('//')));
     expect(body(filled).length).toBeGreaterThan(80);
     expect(body(filled)).toEqual(body(seedClient as string));

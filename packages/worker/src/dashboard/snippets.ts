@@ -20,6 +20,7 @@ export const phpUpdateOrder = (url: string, publicKey: string) => String.raw`<?p
     // Put your private key in place of YOUR_PRIVATE_KEY, on your server only: never in a page.
     $shopbeacon_url = "${url}";
     $order_id = "0000001"; // your order's id
+    $order_state = "10"; // its state
 
     // ================================================================================
     // PREPARATION DES DONNEES
@@ -55,7 +56,7 @@ export const phpUpdateOrder = (url: string, publicKey: string) => String.raw`<?p
     $post_data["data"]["custom_fields"][327] = "value"; // ID du custom_field à retrouver dans votre BackOffice, en bas de "Paramétrage > Tracker > Exemple de codes".
     // --------------------------- Attributs de la commande ---------------------------
      $post_data["data"]["order_idorder"] = $order_id;
-    $post_data["data"]["order_state"] = "10"; // 10:taked / 20:paid / 50:sent / 100:recieved
+    $post_data["data"]["order_state"] = $order_state; // 10:taked / 20:paid / 50:sent / 100:recieved
     $post_data["data"]["order_amount"] = 158.31;
     $post_data["data"]["order_crea_dt"] = "2014-06-21 14:31:08"; // Y-m-d H:i:s (UTC)
     $post_data["data"]["order_start_service"] = "2019-06-05"; // Y-m-d
