@@ -48,7 +48,7 @@ const fingerprint = (r: Rejection) => sha256Hex(JSON.stringify([r.method, r.rout
  * The insert (or, for a refusal seen before, its count and last time) and its channel's cap, for
  * one db.batch. `count` is how many times it was refused since it was last written.
  */
-export async function rejectionStatements(db: D1Database, siteId: number, r: Rejection, now = Date.now(), count = 1) {
+export async function rejectionStatements(db: D1Database, siteId: number, r: Rejection, now = Date.now(), count = 1, print?: string) {
   const channel = channelOf(r);
   return [
     db
@@ -58,7 +58,7 @@ export async function rejectionStatements(db: D1Database, siteId: number, r: Rej
          ON CONFLICT (site_id, fingerprint) DO UPDATE SET
            at = excluded.at, count = count + excluded.count, message = excluded.message, excerpt = excluded.excerpt`,
       )
-      .bind(siteId, now, r.method, r.route, r.problem.status, r.problem.code, r.problem.message, JSON.stringify(r.problem.fields ?? []), redact(r.sent), await fingerprint(r), channel, count),
+      .bind(siteId, now, r.method, r.route, r.problem.status, r.problem.code, r.problem.message, JSON.stringify(r.problem.fields ?? []), redact(r.sent), print ?? (await fingerprint(r)), channel, count),
     db
       .prepare(
         `DELETE FROM rejections WHERE site_id = ?1 AND channel = ?2 AND id IN (
@@ -76,8 +76,8 @@ export async function rejectionStatements(db: D1Database, siteId: number, r: Rej
 export const coalescing = { windowMs: 10_000 };
 const repeats = new Map<string, { until: number; pending: number; last: Rejection; flushing: boolean }>();
 
-async function write(db: D1Database, siteId: number, r: Rejection, now: number, count: number) {
-  await db.batch(await rejectionStatements(db, siteId, r, now, count));
+async function write(db: D1Database, siteId: number, r: Rejection, now: number, count: number, print: string) {
+  await db.batch(await rejectionStatements(db, siteId, r, now, count, print));
 }
 
 /**
@@ -87,7 +87,8 @@ async function write(db: D1Database, siteId: number, r: Rejection, now: number, 
  */
 export function recordRejection(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, db: D1Database, siteId: number, r: Rejection, now = Date.now()) {
   const done = (async () => {
-    const key = `${siteId} ${await fingerprint(r)}`;
+    const print = await fingerprint(r);
+    const key = `${siteId} ${print}`;
     const seen = repeats.get(key);
     if (seen && now < seen.until) {
       seen.pending++;
@@ -97,11 +98,11 @@ export function recordRejection(ctx: { waitUntil(p: Promise<unknown>): void } | 
       await new Promise((resolve) => setTimeout(resolve, seen.until - now));
       const count = seen.pending;
       repeats.set(key, { until: Date.now() + coalescing.windowMs, pending: 0, last: seen.last, flushing: false });
-      return write(db, siteId, seen.last, Date.now(), count);
+      return write(db, siteId, seen.last, Date.now(), count, print);
     }
     if (repeats.size >= 10_000) repeats.clear(); // bounded: a flood of distinct refusals
     repeats.set(key, { until: now + coalescing.windowMs, pending: 0, last: r, flushing: false });
-    return write(db, siteId, r, now, 1);
+    return write(db, siteId, r, now, 1, print);
   })().catch((e) => console.error('could not record a rejection:', e));
   if (ctx) ctx.waitUntil(done);
 }

@@ -3,6 +3,7 @@ import { ProblemError } from '../problem';
 import type { Env } from '../env';
 import { webhookId } from './deliver';
 import type { OutboxMessage } from './outbox';
+import { idOf } from './webhooks';
 
 export const RECENT_DELIVERIES_LIMIT = 200;
 
@@ -34,8 +35,7 @@ export async function recentDeliveries(db: D1Database, siteId: number) {
 
 /** Sends a delivery again (same webhook-id): pending again, and on the queue. */
 export async function sendAgain(env: Pick<Env, 'DB' | 'TRIGGERS'>, siteId: number, id: string) {
-  const n = /^\d{1,15}$/.test(id) ? Number(id) : -1;
-  const row = await env.DB.prepare(`UPDATE deliveries SET status = 'pending' WHERE id = ?1 AND site_id = ?2 RETURNING id`).bind(n, siteId).first<{ id: number }>();
+  const row = await env.DB.prepare(`UPDATE deliveries SET status = 'pending' WHERE id = ?1 AND site_id = ?2 RETURNING id`).bind(idOf(id), siteId).first<{ id: number }>();
   if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: `No delivery ${id.slice(0, 20)} on this site.` });
   if (!env.TRIGGERS) throw new ProblemError({ status: 409, code: 'no_queue', message: 'This deployment has no TRIGGERS queue: deliveries cannot be sent.' });
   await env.TRIGGERS.send({ t: 'delivery', id: row.id } satisfies OutboxMessage, { contentType: 'json' });

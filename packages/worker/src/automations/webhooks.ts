@@ -75,7 +75,8 @@ export async function listWebhooks(db: D1Database, siteId: number) {
 }
 
 const notFound = (id: string) => new ProblemError({ status: 404, code: 'not_found', message: `No webhook ${id.slice(0, 20)} on this site.` });
-const idOf = (id: string) => (/^\d{1,15}$/.test(id) ? Number(id) : -1);
+/** A row id from a URL segment; -1 (no row) for anything that is not one. */
+export const idOf = (id: string) => (/^\d{1,15}$/.test(id) ? Number(id) : -1);
 
 /** Removes an endpoint and its deliveries; 404 when the site has no such webhook. */
 export async function deleteWebhook(db: D1Database, siteId: number, id: string) {
