@@ -130,8 +130,9 @@ async function startDev() {
 
   // Its own process group (detached), so teardown can stop wrangler and workerd with it.
   // The output is kept (last 64 KB) for error messages; SHOPBEACON_E2E_VERBOSE=1 shows it live.
-  // Webhook retries after 1 s instead of a minute: the retried delivery is seen within the test.
-  const child = spawn(process.execPath, ['scripts/dev.mjs', '--inspector-port', String(inspectorPort), '--var', 'WEBHOOKS_RETRY_SECONDS:1'], {
+  // Webhook retries after 1 s instead of a minute, carts abandoned after 6 s instead of an hour:
+  // what the tests wait for happens within them.
+  const child = spawn(process.execPath, ['scripts/dev.mjs', '--inspector-port', String(inspectorPort), '--var', 'WEBHOOKS_RETRY_SECONDS:1', '--var', 'ABANDONED_CART_SECONDS:6'], {
     cwd: root,
     env: { ...process.env, PORT: String(port), SHOPBEACON_STATE: stateDir, WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@
 // take the page views sent with it down. Refused events are named in a 4xx answer (and in the
 // rejected-requests log); the others are taken.
 import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
-import { claimStatement, toEnqueue } from './automations/outbox';
+import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
 import { invalidFields, type Problem } from './problem';
 import { updateProfileByCookie, upsertProfile } from './profiles';
@@ -146,7 +146,7 @@ export interface CollectResult {
   /** Nothing was taken: the site's daily event quota is used up. */
   overQuota: boolean;
   /** Trigger rows the batch made that an endpoint wants: to enqueue. */
-  triggers: number[];
+  triggers: Enqueued[];
 }
 
 /**
@@ -158,7 +158,7 @@ async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput
   const list = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
   if (!list.length) return;
   const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestNonce());
-  stmts.push(claimStatement(site.id, now));
+  stmts.push(claimStatement(site.id, now, site.settings.abandoned_cart_minutes > 0));
   const results = await runBatch(db, stmts);
   out.triggers = toEnqueue(results[results.length - 1]);
   const written = new Set((results[0].results as { event_id: string }[]).map((r) => r.event_id));
@@ -177,7 +177,7 @@ async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput
 
 export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()): Promise<CollectResult> {
   refuseForSite(site, input);
-  const out = { duplicates: [] as FieldError[], serverOrders: [] as FieldError[], overQuota: false, triggers: [] as number[] };
+  const out = { duplicates: [] as FieldError[], serverOrders: [] as FieldError[], overQuota: false, triggers: [] as Enqueued[] };
   await writeEvents(db, site, input, now, out);
   if (out.overQuota) return { refused: null, ...out };
   const refused = input.events.filter((ev) => ev.errors);

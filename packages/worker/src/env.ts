@@ -21,6 +21,8 @@ export interface Env {
   WEBHOOKS_ALLOW_LOCAL?: string;
   /** Seconds between delivery attempts instead of the growing delays (end-to-end tests only). */
   WEBHOOKS_RETRY_SECONDS?: string;
+  /** Seconds a cart waits before it counts as abandoned, instead of the site's minutes (tests only). */
+  ABANDONED_CART_SECONDS?: string;
 }
 
 /** The page a browser request comes from (its Origin, or its Referer's). */

@@ -2,7 +2,7 @@
 // tracker in GET mode): every statement of a call goes into one db.batch, which D1 runs as a
 // single transaction, so a call writes everything or nothing, in one round trip.
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
-import { claimStatement, toEnqueue } from './automations/outbox';
+import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
 import { orderJson, type RequiredOrder, type OrderRow, upsertOrder } from './orders';
 import { invalidFields, ProblemError } from './problem';
 import { legalBasisChange } from './gdpr';
@@ -71,7 +71,7 @@ export function orderStatements(site: IngestSite, input: Required<UpdateInput>, 
 }
 
 /** `triggers`: the ids of the trigger rows the call made that an endpoint wants, to enqueue. */
-export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson>; triggers: number[] };
+export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson>; profile: ReturnType<typeof profileJson>; triggers: Enqueued[] };
 
 /** /api/updateOrder: profile and order in one batch, answered with both as stored. */
 export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {

@@ -26,6 +26,8 @@ export interface Settings {
   allowed_origins: string[];
   /** Events /collect takes per UTC day; past it, 429 until midnight UTC. */
   daily_event_quota: number;
+  /** Minutes after which a cart with items, not followed by an order or a newer cart, fires cart.abandoned (0: off). */
+  abandoned_cart_minutes: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -35,9 +37,12 @@ export const DEFAULT_SETTINGS: Settings = {
   custom_fields: [],
   allowed_origins: [],
   daily_event_quota: 1_000_000,
+  abandoned_cart_minutes: 60,
 };
 
 export const MAX_DAILY_EVENT_QUOTA = 100_000_000;
+/** A day: the longest a cart waits before it counts as abandoned. */
+export const MAX_ABANDONED_CART_MINUTES = 1_440;
 
 export function withDefaults(stored: unknown): Settings {
   const s = isPlainObject(stored) ? (stored as Partial<Settings>) : {};
@@ -73,7 +78,11 @@ function checkOrigin(v: unknown): string | null {
   }
 }
 
-type Patch = Partial<Omit<Settings, 'gdpr' | 'daily_event_quota'>> & { gdpr?: Partial<Settings['gdpr']>; daily_event_quota?: number | null };
+type Patch = Partial<Omit<Settings, 'gdpr' | 'daily_event_quota' | 'abandoned_cart_minutes'>> & {
+  gdpr?: Partial<Settings['gdpr']>;
+  daily_event_quota?: number | null;
+  abandoned_cart_minutes?: number | null;
+};
 
 /** Checks a partial update (PUT /api/settings); unknown keys and bad values are errors. */
 export function checkSettingsPatch(body: unknown): { patch: Patch; errors: FieldError[] } {
@@ -148,10 +157,15 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
         else if (Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_DAILY_EVENT_QUOTA) patch.daily_event_quota = v as number;
         else errors.push({ field: key, reason: `must be a whole number of events from 1 to ${MAX_DAILY_EVENT_QUOTA}` });
         break;
+      case 'abandoned_cart_minutes':
+        if (v === null) patch.abandoned_cart_minutes = null; // back to the default
+        else if (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_ABANDONED_CART_MINUTES) patch.abandoned_cart_minutes = v as number;
+        else errors.push({ field: key, reason: `must be a whole number of minutes from 0 (off) to ${MAX_ABANDONED_CART_MINUTES}` });
+        break;
       default:
         errors.push({
           field: key.slice(0, 64),
-          reason: 'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins, daily_event_quota',
+          reason: 'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins, daily_event_quota, abandoned_cart_minutes',
         });
     }
   }

@@ -298,7 +298,7 @@ describe('deliveries', () => {
     expect(pending).toBeDefined();
     expect(await sweepOutbox({ ...env, TRIGGERS: fake as unknown as Queue }, Date.now())).toBe(0); // not a minute old yet
     expect(await sweepOutbox({ ...env, TRIGGERS: fake as unknown as Queue }, Date.now() + SWEEP_AFTER_MS + 1000)).toBeGreaterThanOrEqual(1);
-    expect(fake.sent).toContainEqual({ t: 'trigger', id: pending.id });
+    expect(fake.sent).toContainEqual({ t: 'trigger', id: pending.id, type: 'profile.updated' });
     expect(await env.DB.prepare('SELECT enqueued_at FROM triggers WHERE id = ?').bind(pending.id).first<{ enqueued_at: number }>()).not.toEqual({ enqueued_at: null });
   });
 });

@@ -19,6 +19,7 @@ const FULL = {
   cf_id: ['327', '', '12'],
   cf_name: ['Loyalty tier', '', 'Size'],
   allowed_origins: 'https://shop.example\r\n\r\nhttp://localhost:8788/\r\n',
+  abandoned_cart_minutes: '30',
 };
 
 describe('the settings form', () => {
@@ -38,6 +39,7 @@ describe('the settings form', () => {
       ],
       allowed_origins: ['https://shop.example', 'http://localhost:8788'],
       daily_event_quota: 1_000_000,
+      abandoned_cart_minutes: 30,
     });
     const html = await (await client.get('/dashboard/settings?saved=1')).text();
     expect(html).toContain('Settings saved.');
@@ -57,6 +59,7 @@ describe('the settings form', () => {
       custom_fields: [],
       allowed_origins: [],
       daily_event_quota: 1_000_000,
+      abandoned_cart_minutes: 60,
     });
   });
 
@@ -71,6 +74,7 @@ describe('the settings form', () => {
       cf_id: ['327', 'abc', '327'],
       cf_name: ['Tier', 'Size', ''],
       allowed_origins: 'https://shop.example\nshop.example/path',
+      abandoned_cart_minutes: '2000',
     });
     expect(res.status).toBe(400);
     const html = await res.text();
@@ -82,6 +86,7 @@ describe('the settings form', () => {
     expect(errorOf('cf-1')).toBe('Id: must be a positive whole number');
     expect(errorOf('cf-2')).toBe('Id: id 327 is declared twice; Name: must be a name of 1 to 100 characters');
     expect(errorOf('allowed_origins')).toBe('&quot;shop.example/path&quot; must be an origin: scheme, host and port only, like &quot;https://shop.example&quot;');
+    expect(errorOf('abandoned_cart_minutes')).toBe('must be a whole number of minutes from 0 (off) to 1440');
     expect(errorOf('get_mode')).toBeUndefined();
     expect(html).toContain('value="abc"');
     expect((await apiSettings(site)).get_mode).toBe(false);

@@ -19,6 +19,7 @@ describe('GET and PUT /api/settings', () => {
         custom_fields: [],
         allowed_origins: [],
         daily_event_quota: 1_000_000,
+        abandoned_cart_minutes: 60,
       },
     });
   });
@@ -34,6 +35,7 @@ describe('GET and PUT /api/settings', () => {
       custom_fields: [],
       allowed_origins: ['https://shop.example', 'http://localhost:3000'],
       daily_event_quota: 50_000,
+      abandoned_cart_minutes: 60,
     };
     expect(res.settings).toEqual(expected);
     expect((await json(await get(site, '/api/settings'))).settings).toEqual(expected);

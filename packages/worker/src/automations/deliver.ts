@@ -3,8 +3,10 @@
 // posts the signed webhook. A non-2xx answer, a timeout (10 s) or a network error is retried
 // with a growing delay, 8 attempts over about 22 hours; then the message goes to the dead-letter
 // queue, whose consumer records the delivery as failed. Every message of a batch is handled at
-// once, so one slow endpoint (or site) holds up no other.
+// once, so one slow endpoint (or site) holds up no other. A cart.updated trigger also starts its
+// cart's clock, and a cart message is that clock running out (carts.ts).
 import type { Env } from '../env';
+import { checkCart, startClock } from './carts';
 import type { OutboxMessage } from './outbox';
 import { signedHeaders } from './signature';
 
@@ -97,7 +99,10 @@ export async function handleQueue(batch: MessageBatch<OutboxMessage>, env: Env) 
     batch.messages.map(async (m) => {
       try {
         if (dead) await markFailed(env, m, now);
-        else if (m.body.t === 'trigger') await fanOut(env, m.body.id, now);
+        else if (m.body.t === 'trigger') {
+          await fanOut(env, m.body.id, now);
+          if (m.body.type === 'cart.updated') await startClock(env, m.body.id, now);
+        } else if (m.body.t === 'cart') await checkCart(env, m.body, now);
         else if (!(await deliver(env, m.body.id, now))) return m.retry({ delaySeconds: retryDelay(m.attempts) });
         m.ack();
       } catch (e) {

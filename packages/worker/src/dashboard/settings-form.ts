@@ -17,6 +17,7 @@ export interface SettingsValues {
   /** One origin per line. */
   allowed_origins: string;
   daily_event_quota: string;
+  abandoned_cart_minutes: string;
 }
 
 /** Blank custom field rows after the declared ones, to add fields without JavaScript. */
@@ -35,6 +36,7 @@ export function valuesFromSettings(s: Settings): SettingsValues {
     custom_fields: s.custom_fields.map((f) => ({ id: String(f.id), name: f.name })),
     allowed_origins: s.allowed_origins.join('\n'),
     daily_event_quota: String(s.daily_event_quota),
+    abandoned_cart_minutes: String(s.abandoned_cart_minutes),
   };
 }
 
@@ -58,6 +60,7 @@ export function valuesFromForm(form: Form): SettingsValues {
     custom_fields: rows,
     allowed_origins: one(form.allowed_origins),
     daily_event_quota: one(form.daily_event_quota).trim(),
+    abandoned_cart_minutes: one(form.abandoned_cart_minutes).trim(),
   };
 }
 
@@ -68,6 +71,9 @@ const origins = (text: string) =>
     .filter(Boolean);
 
 const target = (to: string, id: string) => (to ? { to, id } : null);
+
+/** Empty: the default (null resets it); not a whole number: sent as typed, so the check names it. */
+const wholeOrDefault = (v: string) => (v === '' ? null : /^\d{1,15}$/.test(v) ? Number(v) : v);
 
 /** The whole settings as a patch: every setting is on the form, so every one is sent. */
 export function patchFromValues(v: SettingsValues) {
@@ -83,8 +89,8 @@ export function patchFromValues(v: SettingsValues) {
     // An id that is not a whole number is sent as typed, so the check names it.
     custom_fields: v.custom_fields.map((f) => ({ id: /^\d{1,15}$/.test(f.id) ? Number(f.id) : f.id, name: f.name })),
     allowed_origins: origins(v.allowed_origins),
-    // Empty: the default (null resets it); not a whole number: sent as typed, so the check names it.
-    daily_event_quota: v.daily_event_quota === '' ? null : /^\d{1,15}$/.test(v.daily_event_quota) ? Number(v.daily_event_quota) : v.daily_event_quota,
+    daily_event_quota: wholeOrDefault(v.daily_event_quota),
+    abandoned_cart_minutes: wholeOrDefault(v.abandoned_cart_minutes),
   };
 }
 
@@ -99,7 +105,7 @@ export function errorsByInput(errors: FieldError[], v: SettingsValues): Record<s
   const lines = origins(v.allowed_origins);
   for (const { field, reason } of errors) {
     let m: RegExpExecArray | null;
-    if (field === 'get_mode' || field === 'order_validation_state' || field === 'daily_event_quota') add(field, reason);
+    if (['get_mode', 'order_validation_state', 'daily_event_quota', 'abandoned_cart_minutes'].includes(field)) add(field, reason);
     else if ((m = /^gdpr\.(on_order|on_account)$/.exec(field))) add(`gdpr_${m[1]}`, reason);
     else if ((m = /^gdpr\.(email_optin|sms_optin)(?:\.(to|id))?$/.exec(field))) add(`gdpr_${m[1]}_${m[2] ?? 'to'}`, reason);
     else if ((m = /^custom_fields\[(\d+)\](?:\.(id|name))?$/.exec(field))) add(`cf-${m[1]}`, m[2] ? `${m[2] === 'id' ? 'Id' : 'Name'}: ${reason}` : reason);

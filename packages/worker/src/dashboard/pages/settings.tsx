@@ -171,6 +171,13 @@ export function SettingsPage(p: SettingsPageProps) {
           <input id="daily_event_quota" name="daily_event_quota" inputmode="numeric" value={v.daily_event_quota} autocomplete="off" {...invalid(errors, 'daily_event_quota')} />
           <FieldErrors id="daily_event_quota" errors={errors.daily_event_quota} />
         </div>
+
+        <h2>Abandoned carts</h2>
+        <div class="field">
+          <label for="abandoned_cart_minutes">Minutes after which a cart that no order followed counts as abandoned (fires cart.abandoned); 0 turns it off, at most 1440</label>
+          <input id="abandoned_cart_minutes" name="abandoned_cart_minutes" inputmode="numeric" value={v.abandoned_cart_minutes} autocomplete="off" {...invalid(errors, 'abandoned_cart_minutes')} />
+          <FieldErrors id="abandoned_cart_minutes" errors={errors.abandoned_cart_minutes} />
+        </div>
         <button type="submit">Save settings</button>
       </form>
     </Layout>
