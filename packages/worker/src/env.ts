@@ -12,6 +12,8 @@ export interface Env {
   DOCS_URL?: string;
   /** Days tracker events are kept (retention.ts); default 395. */
   EVENTS_RETENTION_DAYS?: string;
+  /** Days triggers and their deliveries are kept (retention.ts); default 30. */
+  TRIGGERS_RETENTION_DAYS?: string;
   /** /collect's rate limits (middleware/rate-limit.ts); a deployment without them has none. */
   COLLECT_PER_IP?: RateLimit;
   COLLECT_PER_SITE?: RateLimit;

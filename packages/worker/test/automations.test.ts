@@ -262,8 +262,8 @@ describe('deliveries', () => {
     const got = receiver(() => 503);
     await send(site, '/api/updateCustomer', { data: { customer_email: 'dead@shop.test' } });
     const row = await env.DB.prepare(
-      `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at)
-       SELECT t.site_id, t.id, w.id, 0 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id WHERE t.site_id = ? AND t.type = 'profile.created'
+      `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at, enqueued_at)
+       SELECT t.site_id, t.id, w.id, 0, 0 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id WHERE t.site_id = ? AND t.type = 'profile.created'
        ON CONFLICT DO UPDATE SET status = status RETURNING id`,
     ).bind(site.siteId).first<{ id: number }>();
     expect(await deliver(env, row!.id)).toBe(false);
@@ -296,9 +296,63 @@ describe('deliveries', () => {
     await getQueueResult(createMessageBatch('shopbeacon-triggers', []), ctx);
     const [pending] = (await env.DB.prepare('SELECT id FROM triggers WHERE site_id = ? AND enqueued_at IS NULL').bind(site.siteId).all<{ id: number }>()).results;
     expect(pending).toBeDefined();
-    expect(await sweepOutbox({ ...env, TRIGGERS: fake as unknown as Queue }, Date.now())).toBe(0); // not a minute old yet
+    await sweepOutbox({ ...env, TRIGGERS: fake as unknown as Queue }, Date.now());
+    expect(fake.sent).not.toContainEqual(expect.objectContaining({ id: pending.id })); // not a minute old yet
     expect(await sweepOutbox({ ...env, TRIGGERS: fake as unknown as Queue }, Date.now() + SWEEP_AFTER_MS + 1000)).toBeGreaterThanOrEqual(1);
     expect(fake.sent).toContainEqual({ t: 'trigger', id: pending.id, type: 'profile.updated' });
     expect(await env.DB.prepare('SELECT enqueued_at FROM triggers WHERE id = ?').bind(pending.id).first<{ enqueued_at: number }>()).not.toEqual({ enqueued_at: null });
+  });
+
+  it('a fan-out that wrote its deliveries but could not enqueue them: its retry, or the sweep, sends them', async () => {
+    const site = await newSite();
+    await send(site, '/api/webhooks', { url: 'https://hooks.receiver.example.com/fan', events: ['profile.created'] });
+    const sent: unknown[] = [];
+    const queue = (up: boolean) => ({ ...env, TRIGGERS: { sendBatch: async (m: { body: unknown }[]) => { if (!up) throw new Error('queue down'); sent.push(...m.map((x) => x.body)); } } as unknown as Queue });
+    await send(site, '/api/updateCustomer', { data: { customer_email: 'fan@shop.test' } });
+    const trigger = await env.DB.prepare(`SELECT id FROM triggers WHERE site_id = ? AND type = 'profile.created'`).bind(site.siteId).first<{ id: number }>();
+    const run = async (up: boolean) => {
+      const batch = createMessageBatch('shopbeacon-triggers', [{ id: `fan-${up}`, timestamp: Date.now(), attempts: 1, body: { t: 'trigger', id: trigger!.id, type: 'profile.created' } }]);
+      await worker.queue!(batch as MessageBatch<unknown>, queue(up));
+      return getQueueResult(batch, createExecutionContext());
+    };
+    expect((await run(false)).retryMessages).toHaveLength(1); // the rows are written, the send failed
+    const [row] = (await env.DB.prepare('SELECT id, enqueued_at FROM deliveries WHERE trigger_id = ?').bind(trigger!.id).all<{ id: number; enqueued_at: number | null }>()).results;
+    expect(row.enqueued_at).toBeNull();
+    // Left alone a minute, the sweep sends it; or the fan-out's retry does, once.
+    expect(await sweepOutbox(queue(true), Date.now() + SWEEP_AFTER_MS + 1000)).toBeGreaterThanOrEqual(1);
+    expect(sent).toContainEqual({ t: 'delivery', id: row.id });
+    sent.length = 0;
+    expect((await run(true)).explicitAcks).toHaveLength(1);
+    expect(sent).toEqual([]); // already on the queue: not sent twice
+    await env.DB.prepare('UPDATE deliveries SET enqueued_at = NULL WHERE id = ?').bind(row.id).run();
+    await run(true);
+    expect(sent).toEqual([{ t: 'delivery', id: row.id }]);
+  });
+
+  it('one slow endpoint holds up no other site: the messages of a batch are posted at once', async () => {
+    const [slow, fast] = [await newSite(), await newSite()];
+    await send(slow, '/api/webhooks', { url: 'https://hooks.receiver.example.com/slow', events: ['profile.created'] });
+    await send(fast, '/api/webhooks', { url: 'https://hooks.receiver.example.com/fast', events: ['profile.created'] });
+    await send(slow, '/api/updateCustomer', { data: { customer_email: 'slow@shop.test' } });
+    await send(fast, '/api/updateCustomer', { data: { customer_email: 'fast@shop.test' } });
+    const ids: number[] = [];
+    for (const site of [slow, fast]) {
+      const row = await env.DB.prepare(
+        `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at, enqueued_at)
+         SELECT t.site_id, t.id, w.id, 0, 0 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id WHERE t.site_id = ? AND t.type = 'profile.created' RETURNING id`,
+      ).bind(site.siteId).first<{ id: number }>();
+      ids.push(row!.id);
+    }
+    // The slow endpoint answers only once the fast one's delivery is recorded: were the batch
+    // posted one message after the other, slow first, this would never end.
+    const recorded = async () => (await env.DB.prepare('SELECT status FROM deliveries WHERE id = ?').bind(ids[1]).first<{ status: string }>())!.status === 'delivered';
+    vi.spyOn(globalThis, 'fetch').mockImplementation(async (input: RequestInfo | URL) => {
+      if (String(input).endsWith('/fast')) return new Response('ok');
+      for (let i = 0; i < 200 && !(await recorded()); i++) await new Promise((r) => setTimeout(r, 10));
+      return new Response('late', { status: (await recorded()) ? 200 : 599 });
+    });
+    const batch = createMessageBatch('shopbeacon-triggers', ids.map((id, i) => ({ id: `iso${i}`, timestamp: Date.now(), attempts: 1, body: { t: 'delivery', id } })));
+    await worker.queue!(batch as MessageBatch<unknown>, env);
+    expect((await getQueueResult(batch, createExecutionContext())).explicitAcks.sort()).toEqual(['iso0', 'iso1']);
   });
 });

@@ -7,7 +7,7 @@
 // cart's clock, and a cart message is that clock running out (carts.ts).
 import type { Env } from '../env';
 import { checkCart, startClock } from './carts';
-import type { OutboxMessage } from './outbox';
+import { enqueueDeliveries, type OutboxMessage } from './outbox';
 import { signedHeaders } from './signature';
 
 /** Seconds before the next attempt, after attempt 1, 2, …, 7 (the 8th fails to the dead-letter queue). */
@@ -32,17 +32,22 @@ export function triggerJson(t: TriggerRow) {
 /** A delivery's webhook-id: the same on every attempt, so a receiver can drop a repeat. */
 export const webhookId = (triggerUid: string, webhookId: number) => `${triggerUid}_w${webhookId}`;
 
-/** One delivery per endpoint subscribed to the trigger's type; new ones are enqueued. */
+/**
+ * One delivery per endpoint subscribed to the trigger's type, then onto the queue: the rows of
+ * this trigger the queue does not have yet (all of them, unless an earlier try of this fan-out
+ * wrote them and failed to send them).
+ */
 async function fanOut(env: Env, triggerId: number, now: number) {
-  const { results } = await env.DB.prepare(
-    `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at)
-     SELECT t.site_id, t.id, w.id, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
-     WHERE t.id = ?1 AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type))
-     ON CONFLICT (trigger_id, webhook_id) DO NOTHING RETURNING id`,
-  )
-    .bind(triggerId, now)
-    .all<{ id: number }>();
-  if (results.length) await env.TRIGGERS!.sendBatch(results.map((r) => ({ body: { t: 'delivery', id: r.id } satisfies OutboxMessage, contentType: 'json' as const })));
+  const [, unsent] = await env.DB.batch([
+    env.DB.prepare(
+      `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at)
+       SELECT t.site_id, t.id, w.id, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
+       WHERE t.id = ?1 AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type))
+       ON CONFLICT (trigger_id, webhook_id) DO NOTHING`,
+    ).bind(triggerId, now),
+    env.DB.prepare('SELECT id FROM deliveries WHERE trigger_id = ? AND enqueued_at IS NULL').bind(triggerId),
+  ]);
+  await enqueueDeliveries(env, (unsent.results as { id: number }[]).map((r) => r.id), now);
 }
 
 /** Posts one delivery; true when it is done (delivered, or nothing left to deliver). */

@@ -39,18 +39,30 @@ export interface Enqueued {
 export const toEnqueue = (result: D1Result): Enqueued[] =>
   (result.results as (Enqueued & { enqueued_at: number | null })[]).filter((r) => r.enqueued_at === null).map(({ id, type }) => ({ id, type }));
 
-/** Sends trigger ids to the queue and marks them sent. Without the binding, they wait for it. */
-export async function enqueueTriggers(env: Pick<Env, 'DB' | 'TRIGGERS'>, triggers: Enqueued[], now = Date.now()) {
-  if (!triggers.length || !env.TRIGGERS) return 0;
-  for (let i = 0; i < triggers.length; i += 100) {
-    const part = triggers.slice(i, i + 100); // sendBatch takes at most 100 messages
-    await env.TRIGGERS.sendBatch(part.map(({ id, type }) => ({ body: { t: 'trigger', id, type } satisfies OutboxMessage, contentType: 'json' as const })));
-    await env.DB.prepare('UPDATE triggers SET enqueued_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))')
-      .bind(now, JSON.stringify(part.map((t) => t.id)))
+/**
+ * Sends the messages of rows of `table` to the queue, 100 at a time (sendBatch's most), and marks
+ * those rows enqueued. What fails stays unmarked, for the sweep.
+ */
+export async function sendAndMark(env: Pick<Env, 'DB' | 'TRIGGERS'>, table: 'triggers' | 'deliveries', rows: { id: number; body: OutboxMessage }[], now: number) {
+  for (let i = 0; i < rows.length; i += 100) {
+    const part = rows.slice(i, i + 100);
+    await env.TRIGGERS!.sendBatch(part.map((r) => ({ body: r.body, contentType: 'json' as const })));
+    await env.DB.prepare(`UPDATE ${table} SET enqueued_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))`)
+      .bind(now, JSON.stringify(part.map((r) => r.id)))
       .run();
   }
-  return triggers.length;
+  return rows.length;
 }
+
+/** Sends triggers to the queue and marks them sent. Without the binding, they wait for it. */
+export async function enqueueTriggers(env: Pick<Env, 'DB' | 'TRIGGERS'>, triggers: Enqueued[], now = Date.now()) {
+  if (!env.TRIGGERS) return 0;
+  return sendAndMark(env, 'triggers', triggers.map(({ id, type }) => ({ id, body: { t: 'trigger', id, type } })), now);
+}
+
+/** Sends deliveries to the queue (each posts one trigger to one endpoint) and marks them sent. */
+export const enqueueDeliveries = (env: Pick<Env, 'DB' | 'TRIGGERS'>, ids: number[], now: number) =>
+  sendAndMark(env, 'deliveries', ids.map((id) => ({ id, body: { t: 'delivery', id } })), now);
 
 /** Enqueues after the answer, within the invocation; a failure is left to the sweep. */
 export function enqueueAfter(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, env: Pick<Env, 'DB' | 'TRIGGERS'>, triggers: Enqueued[]) {
@@ -62,13 +74,21 @@ export function enqueueAfter(ctx: { waitUntil(p: Promise<unknown>): void } | und
 /** Claimed rows older than this and still not enqueued are the sweep's. */
 export const SWEEP_AFTER_MS = 60_000;
 
-/** The sweep: up to 1,000 triggers claimed over a minute ago and never enqueued. */
+/** Rows one sweep sends at most, of each table: 5 sendBatch calls, within a run's statements. */
+export const SWEEP_LIMIT = 500;
+
+/**
+ * The sweep: triggers claimed over a minute ago and never enqueued, then deliveries written over
+ * a minute ago and never enqueued (their fan-out failed half way). Answers how many it sent.
+ */
 export async function sweepOutbox(env: Pick<Env, 'DB' | 'TRIGGERS'>, now = Date.now()) {
   if (!env.TRIGGERS) return 0;
-  const { results } = await env.DB.prepare(
-    `SELECT id, type FROM triggers WHERE enqueued_at IS NULL AND claimed_at < ?1 ORDER BY claimed_at LIMIT 1000`,
-  )
-    .bind(now - SWEEP_AFTER_MS)
-    .all<Enqueued>();
-  return enqueueTriggers(env, results, now);
+  const [triggers, deliveries] = await env.DB.batch([
+    env.DB.prepare(`SELECT id, type FROM triggers WHERE enqueued_at IS NULL AND claimed_at < ?1 ORDER BY claimed_at LIMIT ${SWEEP_LIMIT}`).bind(now - SWEEP_AFTER_MS),
+    env.DB.prepare(`SELECT id FROM deliveries WHERE enqueued_at IS NULL AND created_at < ?1 ORDER BY created_at LIMIT ${SWEEP_LIMIT}`).bind(now - SWEEP_AFTER_MS),
+  ]);
+  return (
+    (await enqueueTriggers(env, triggers.results as Enqueued[], now)) +
+    (await enqueueDeliveries(env, (deliveries.results as { id: number }[]).map((r) => r.id), now))
+  );
 }
