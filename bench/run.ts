@@ -38,6 +38,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import autocannon from 'autocannon';
+import { measureAutomations, printAutomations } from './automations';
 import { measureCpu, printCpu, type Workerd } from './cpu';
 import Database from 'better-sqlite3';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
@@ -58,7 +59,12 @@ const CUSTOMERS = 1000;
 const BREAKDOWN_N = 3000;
 const GOAL = { updateOrderVsInsert: 0.8, recentMedianMs: 5 };
 const CPU_ONLY = process.argv.includes('--cpu');
-const COMMAND = CPU_ONLY ? 'npm run bench -- --cpu   (= tsx bench/run.ts --cpu)' : 'npm run bench   (= tsx bench/run.ts)';
+const AUTOMATIONS_ONLY = process.argv.includes('--automations');
+const COMMAND = CPU_ONLY
+  ? 'npm run bench -- --cpu   (= tsx bench/run.ts --cpu)'
+  : AUTOMATIONS_ONLY
+    ? 'npm run bench -- --automations   (= tsx bench/run.ts --automations)'
+    : 'npm run bench   (= tsx bench/run.ts)';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
@@ -883,6 +889,21 @@ async function cpuSection(commit: string) {
   return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
 }
 
+/** The automations section (bench/automations.ts), on a server of its own on a fresh state. */
+async function automationsSection(commit: string) {
+  state = join(tmp, 'state-automations');
+  log(`starting node scripts/dev.mjs bench/worker.ts for the automations section (state ${state}) …`);
+  server = await startServer();
+  log(`ready on ${server.base}`);
+  const base = await runtimeBase(server);
+  if (!base) throw new Error('cannot find the port of the workerd that runs the Worker (for the automations section)');
+  const figures = await measureAutomations({ base, createSite, window: (route, spec) => window(route, 'direct', spec), orderForm, basic, log });
+  log(`automations: done in ${figures.seconds} s`);
+  await stopServer(server);
+  server = undefined;
+  return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
+}
+
 const RESULTS = join(root, 'bench/results/latest.json');
 
 const basic = (publicKey: string, privateKey: string) => `Basic ${Buffer.from(`${publicKey}:${privateKey}`).toString('base64')}`;
@@ -943,7 +964,7 @@ async function main() {
   console.log(`date:     ${new Date().toISOString()}`);
   console.log('note:     autocannon, wrangler and both workerd processes share these CPUs: compare ratios, not absolutes, across machines.\n');
 
-  const sdk = CPU_ONLY ? undefined : sdkSizes();
+  const sdk = CPU_ONLY || AUTOMATIONS_ONLY ? undefined : sdkSizes();
   if (sdk) printSdk(sdk);
   if (process.argv.includes('--sdk')) return;
 
@@ -971,6 +992,16 @@ async function main() {
       console.log(`command: ${COMMAND}; total ${round((performance.now() - started) / 1000, 1)} s`);
       const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
       finish({ ...previous, cpu }, 'figures written to bench/results/latest.json: its cpu entry (with its own date and commit); the other entries are from the last full run');
+      return;
+    }
+    if (AUTOMATIONS_ONLY) {
+      const automations = await automationsSection(commit);
+      printAutomations(automations, table);
+      if (notes.length) console.log(`\ndisturbances:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
+      console.log(`\nmachine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}); code ${commit}`);
+      console.log(`command: ${COMMAND}; total ${round((performance.now() - started) / 1000, 1)} s`);
+      const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
+      finish({ ...previous, automations }, 'figures written to bench/results/latest.json: its automations entry (with its own date and commit); the other entries are from the last full run');
       return;
     }
     // 0. In-process breakdown.
@@ -1052,6 +1083,8 @@ async function main() {
 
     // CPU per request (bench/cpu.ts), on a server of its own.
     const cpu = await cpuSection(commit);
+    // Automations (bench/automations.ts), on a server of its own.
+    const automations = await automationsSection(commit);
 
     // 3. Summary.
     const totalSeconds = round((performance.now() - started) / 1000, 1);
@@ -1122,6 +1155,7 @@ async function main() {
     );
 
     printCpu(cpu, table);
+    printAutomations(automations, table);
 
     console.log(`\nin-process (Node ${process.version}, better-sqlite3; no HTTP, no workerd, no D1 layer), µs per updateOrder, mean of ${inProcess.requests}:`);
     table(['part', 'µs'], Object.entries(inProcess.usPerRequest).map(([k, v]) => [k, fmt(v, 1)]));
@@ -1158,6 +1192,7 @@ async function main() {
       ingest: { params: { ...INGEST, customers: CUSTOMERS, bodyBytes: Buffer.byteLength(sample), ordersSent }, ...ingest, ratios, goal: GOAL.updateOrderVsInsert },
       inProcess,
       cpu,
+      automations,
       recent: {
         seeded: { ...seeded.counts, seedSeconds: seeded.seedSeconds, fileMB: seeded.fileMB, journalMode: seeded.journalMode },
         plan: seeded.plan,
@@ -1181,7 +1216,7 @@ async function main() {
     killAllNow();
     if (keepLog && existsSync(devLog)) {
       // Keep the server's log for the post-mortem, not the 200+ MB database (nor the CPU section's).
-      for (const dir of ['state', 'state-cpu']) rmSync(join(tmp, dir), { recursive: true, force: true });
+      for (const dir of ['state', 'state-cpu', 'state-automations']) rmSync(join(tmp, dir), { recursive: true, force: true });
       console.error(`server log kept: ${devLog} (wrangler's debug log under ${join(tmp, 'wrangler-logs')})`);
     } else rmSync(tmp, { recursive: true, force: true });
   }

@@ -4,12 +4,11 @@
 //   POST /__bench/insert  reads the body, one bound-parameter INSERT into bench_ingest, 200 JSON.
 //   GET  /__bench/select  one D1 round trip that carries nothing (SELECT 1): the floor of any
 //                         read, beside which GET /api/orders/recent is measured.
-// Every other request goes to the production app as it is (its own routes, 404 and errors).
+// Every other request goes to the production app as it is (its own routes, 404 and errors), and
+// the queue consumer and the Cron Trigger are the production ones.
 import { Hono } from 'hono';
 import type { Env } from '../packages/worker/src/env';
-import { createApp } from '../packages/worker/src/index';
-
-const app = createApp();
+import production from '../packages/worker/src/index';
 
 // The bench-only table, created once per isolate (CREATE TABLE IF NOT EXISTS is cheap and
 // idempotent); never part of packages/worker/migrations.
@@ -45,6 +44,8 @@ bench.get('/__bench/select', async (c) => c.json(await c.env.DB.prepare('SELECT 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
     const { pathname } = new URL(request.url);
-    return pathname.startsWith('/__bench/') ? bench.fetch(request, env, ctx) : app.fetch(request, env, ctx);
+    return pathname.startsWith('/__bench/') ? bench.fetch(request, env, ctx) : production.fetch(request, env, ctx);
   },
+  scheduled: production.scheduled,
+  queue: production.queue,
 } satisfies ExportedHandler<Env>;

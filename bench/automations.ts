@@ -1,0 +1,194 @@
+// The automations section of `npm run bench` (issue 9's benchmark), on a server of its own (the
+// production Worker with its queue consumer, wrangler's local Queues), and a webhook receiver in
+// this process that verifies every delivery with the standardwebhooks package, as a shop's would:
+//   1. /api/updateOrder throughput for a site whose endpoint subscribes to every type ("*"), as a
+//      ratio of a site with no endpoint: alternating windows (none, *, none, *), straight at the
+//      workerd that runs the Worker; the deliveries those orders make are posted meanwhile, by the
+//      consumer in the same workerd, so the ratio includes what delivering costs the server.
+//   2. Trigger-to-delivery latency: orders sent one at a time, each timed from its request to its
+//      order.created at the receiver (median, p99).
+//   3. Deliveries per second one consumer sustains: a burst of orders, then the deliveries
+//      counted at the receiver from the first to the last.
+// `npm run bench -- --automations` runs this alone.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { Webhook } from 'standardwebhooks';
+
+export const AUTOMATIONS = { connections: 10, warmupS: 2, durationS: 8, rounds: 2, latencyOrders: 100, latencyGapMs: 150, burstOrders: 2000 };
+export const AUTOMATIONS_GOAL = { withEndpointVsNone: 0.9 };
+
+interface Site {
+  publicKey: string;
+  privateKey: string;
+}
+
+export interface AutomationsDeps {
+  /** The workerd that runs the Worker (no proxy hop). */
+  base: string;
+  createSite: (name: string) => Site;
+  /** One measured load window (run.ts's window(), direct): req/s, p50/p99, CPU by process. */
+  window: (route: string, spec: { path: string; method: 'POST'; headers: Record<string, string>; setup: (r: autocannon.Request) => autocannon.Request; connections: number; warmupS: number; durationS: number }) => Promise<{ rps: number; p50: number; p99: number; requests: number; cpuMsPerRequest: Record<string, number> }>;
+  orderForm: (tag: string, n: number) => string;
+  basic: (publicKey: string, privateKey: string) => string;
+  log: (msg: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** d) / 10 ** d : NaN);
+const quantile = (sorted: number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+
+/** The receiver: verifies, answers 204, records when each delivery came and what it was. */
+async function receiver() {
+  let secret = '';
+  const got: { at: number; type: string; order?: string }[] = [];
+  let refused = 0;
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const at = performance.now();
+      try {
+        const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+        const p = new Webhook(secret).verify(Buffer.concat(chunks).toString('utf8'), headers) as { type: string; data: { order?: { order_idorder: string } } };
+        got.push({ at, type: p.type, order: p.data.order?.order_idorder });
+        res.writeHead(204).end();
+      } catch {
+        refused++;
+        res.writeHead(401).end();
+      }
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    got,
+    refused: () => refused,
+    useSecret: (s: string) => void (secret = s),
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** Waits until no delivery came for `quietMs` (at most `maxMs`): the queue's backlog is drained. */
+async function drained(got: unknown[], quietMs = 3000, maxMs = 180_000) {
+  const end = Date.now() + maxMs;
+  let last = got.length;
+  let since = Date.now();
+  while (Date.now() < end) {
+    await sleep(250);
+    if (got.length !== last) [last, since] = [got.length, Date.now()];
+    else if (Date.now() - since >= quietMs) return true;
+  }
+  return false;
+}
+
+export async function measureAutomations(d: AutomationsDeps) {
+  const t0 = performance.now();
+  const rx = await receiver();
+  try {
+    const none = d.createSite('bench automations: no endpoint');
+    const star = d.createSite('bench automations: an endpoint for every type');
+    const auth = (s: Site) => ({ authorization: d.basic(s.publicKey, s.privateKey) });
+    const made = await fetch(`${d.base}/api/webhooks`, { method: 'POST', headers: { ...auth(star), 'content-type': 'application/json' }, body: JSON.stringify({ url: rx.url, events: ['*'] }) });
+    if (made.status !== 201) throw new Error(`POST /api/webhooks: ${made.status} ${await made.text()}`);
+    rx.useSecret(((await made.json()) as { secret: string }).secret);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+
+    // 1. Throughput, alternating.
+    const tag = `auto${Date.now().toString(36)}`;
+    let n = 0;
+    const spec = (s: Site) => ({
+      path: '/api/updateOrder',
+      method: 'POST' as const,
+      headers: { ...form, ...auth(s) },
+      setup: (r: autocannon.Request) => ({ ...r, body: d.orderForm(tag, n++) }),
+      connections: AUTOMATIONS.connections,
+      warmupS: AUTOMATIONS.warmupS,
+      durationS: AUTOMATIONS.durationS,
+    });
+    const windows: { none: Awaited<ReturnType<AutomationsDeps['window']>>[]; star: Awaited<ReturnType<AutomationsDeps['window']>>[] } = { none: [], star: [] };
+    for (let round_ = 0; round_ < AUTOMATIONS.rounds; round_++) {
+      windows.none.push(await d.window('POST /api/updateOrder, no endpoint', spec(none)));
+      windows.star.push(await d.window('POST /api/updateOrder, an endpoint for "*"', spec(star)));
+    }
+    const during = rx.got.length;
+    const drainStart = performance.now();
+    await drained(rx.got);
+    const backlog = { deliveredDuringLoad: during, deliveredAfter: rx.got.length - during, drainSeconds: round((performance.now() - drainStart) / 1000 - 3, 1) };
+    d.log(`automations: ${during} deliveries during the load, ${backlog.deliveredAfter} after it (drained in ~${backlog.drainSeconds} s)`);
+
+    // 2. Latency, one order at a time.
+    const sentAt = new Map<string, number>();
+    for (let i = 0; i < AUTOMATIONS.latencyOrders; i++) {
+      const id = `${tag}lat-${i}`; // orderForm's order id: `${tag}-${n}`
+      const body = d.orderForm(`${tag}lat`, i);
+      sentAt.set(id, performance.now());
+      const res = await fetch(`${d.base}/api/updateOrder`, { method: 'POST', headers: { ...form, ...auth(star) }, body });
+      if (res.status !== 200) throw new Error(`latency order ${id}: ${res.status} ${await res.text()}`);
+      await sleep(AUTOMATIONS.latencyGapMs);
+    }
+    await drained(rx.got);
+    const latencies = [...sentAt].map(([id, t]) => (rx.got.find((g) => g.type === 'order.created' && g.order === id)?.at ?? NaN) - t);
+    const lost = latencies.filter((x) => !Number.isFinite(x)).length;
+    const sortedLat = latencies.filter(Number.isFinite).sort((a, b) => a - b);
+    const latency = { orders: AUTOMATIONS.latencyOrders, lost, p50Ms: round(quantile(sortedLat, 0.5), 1), p99Ms: round(quantile(sortedLat, 0.99), 1), maxMs: round(sortedLat.at(-1) ?? NaN, 1) };
+    d.log(`automations: trigger-to-delivery median ${latency.p50Ms} ms, p99 ${latency.p99Ms} ms over ${latency.orders} orders (${lost} never delivered)`);
+
+    // 3. A burst, then the deliveries counted from the first to the last.
+    const before = rx.got.length;
+    const burstStart = performance.now();
+    const burst = await autocannon({
+      url: `${d.base}/api/updateOrder`,
+      method: 'POST',
+      headers: { ...form, ...auth(star) },
+      connections: AUTOMATIONS.connections,
+      amount: AUTOMATIONS.burstOrders,
+      requests: [{ setupRequest: (r: autocannon.Request) => ({ ...r, body: d.orderForm(`${tag}b`, n++) }) }],
+    });
+    const burstEnd = performance.now();
+    await drained(rx.got);
+    const mine = rx.got.slice(before);
+    const span = (mine.at(-1)!.at - mine[0].at) / 1000;
+    const throughput = {
+      orders: burst['2xx'],
+      ordersPerSecond: round(burst['2xx'] / ((burstEnd - burstStart) / 1000), 1),
+      deliveries: mine.length,
+      deliveriesPerOrder: round(mine.length / Math.max(1, burst['2xx']), 2),
+      deliveriesPerSecond: round(mine.length / span, 1),
+      lastDeliveryAfterLastOrderS: round((mine.at(-1)!.at - burstEnd) / 1000, 1),
+      byType: Object.fromEntries([...new Set(mine.map((g) => g.type))].map((t) => [t, mine.filter((g) => g.type === t).length])),
+    };
+    d.log(`automations: ${throughput.deliveries} deliveries of ${throughput.orders} orders in ${round(span, 1)} s: ${throughput.deliveriesPerSecond}/s`);
+
+    const mean = (xs: { rps: number }[]) => xs.reduce((a, x) => a + x.rps, 0) / xs.length;
+    return {
+      seconds: round((performance.now() - t0) / 1000, 1),
+      params: AUTOMATIONS,
+      goal: AUTOMATIONS_GOAL,
+      windows,
+      withEndpointVsNone: round(mean(windows.star) / mean(windows.none), 3),
+      backlog,
+      latency,
+      throughput,
+      refusedByReceiver: rx.refused(),
+    };
+  } finally {
+    await rx.close();
+  }
+}
+
+export function printAutomations(a: Awaited<ReturnType<typeof measureAutomations>>, table: (head: string[], rows: (string | number)[][]) => void) {
+  console.log(`\nautomations (${a.params.rounds} rounds of ${a.params.durationS} s windows, ${a.params.connections} connections, straight at the Worker's workerd; the receiver verifies every delivery):`);
+  const rows = (['none', 'star'] as const).flatMap((k) =>
+    a.windows[k].map((w, i) => [k === 'none' ? `no endpoint, round ${i + 1}` : `an endpoint for "*", round ${i + 1}`, w.rps.toFixed(1), w.p50.toFixed(2), w.p99.toFixed(2), (w.cpuMsPerRequest['workerd Worker+D1'] ?? NaN).toFixed(3)]),
+  );
+  table(['POST /api/updateOrder', 'req/s', 'p50 ms', 'p99 ms', 'Worker+D1 CPU ms/req'], rows);
+  console.log(`with an endpoint for every type / with none = ${a.withEndpointVsNone} (goal ≥ ${a.goal.withEndpointVsNone}: ${a.withEndpointVsNone >= a.goal.withEndpointVsNone ? 'met' : 'NOT met'})`);
+  console.log(`deliveries: ${a.backlog.deliveredDuringLoad} during those windows, ${a.backlog.deliveredAfter} after (backlog drained in ~${a.backlog.drainSeconds} s)`);
+  console.log(`trigger-to-delivery (order sent → order.created received), ${a.latency.orders} orders one at a time: median ${a.latency.p50Ms} ms, p99 ${a.latency.p99Ms} ms, max ${a.latency.maxMs} ms; never delivered: ${a.latency.lost}`);
+  const t = a.throughput;
+  console.log(`one consumer: ${t.deliveries} deliveries (${JSON.stringify(t.byType)}) of a burst of ${t.orders} orders (${t.ordersPerSecond} orders/s) at ${t.deliveriesPerSecond} deliveries/s; the last came ${t.lastDeliveryAfterLastOrderS} s after the last order`);
+  if (a.refusedByReceiver) console.log(`the receiver refused ${a.refusedByReceiver} deliveries (signature did not verify)`);
+}
