@@ -4,7 +4,9 @@
 // with a growing delay, 8 attempts over about 22 hours; then the message goes to the dead-letter
 // queue, whose consumer records the delivery as failed. Every message of a batch is handled at
 // once, so one slow endpoint (or site) holds up no other.
+// An opt-in callback (callbacks.ts) is delivered the same way; only what it posts differs.
 import type { Env } from '../env';
+import { type CallbackKind, callbackForm, callbackWants } from './callbacks';
 import type { OutboxMessage } from './outbox';
 import { signedHeaders } from './signature';
 
@@ -30,12 +32,12 @@ export function triggerJson(t: TriggerRow) {
 /** A delivery's webhook-id: the same on every attempt, so a receiver can drop a repeat. */
 export const webhookId = (triggerUid: string, webhookId: number) => `${triggerUid}_w${webhookId}`;
 
-/** One delivery per endpoint subscribed to the trigger's type; new ones are enqueued. */
+/** One delivery per endpoint subscribed to the trigger's type (or opt-in callback that wants it); new ones are enqueued. */
 async function fanOut(env: Env, triggerId: number, now: number) {
   const { results } = await env.DB.prepare(
     `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at)
      SELECT t.site_id, t.id, w.id, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
-     WHERE t.id = ?1 AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type))
+     WHERE t.id = ?1 AND (EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type)) OR ${callbackWants('w', 't')})
      ON CONFLICT (trigger_id, webhook_id) DO NOTHING RETURNING id`,
   )
     .bind(triggerId, now)
@@ -43,23 +45,33 @@ async function fanOut(env: Env, triggerId: number, now: number) {
   if (results.length) await env.TRIGGERS!.sendBatch(results.map((r) => ({ body: { t: 'delivery', id: r.id } satisfies OutboxMessage, contentType: 'json' as const })));
 }
 
+type DeliveryRow = TriggerRow & { status: string; webhook_id: number; kind: 'webhook' | CallbackKind; url: string; secret: string };
+
+/** What a delivery posts: the signed Standard Webhook, or an opt-in callback's form. */
+async function request(row: DeliveryRow, now: number): Promise<{ headers: Record<string, string>; body: string }> {
+  if (row.kind !== 'webhook')
+    return { headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'shopbeacon-callbacks/1' }, body: callbackForm(row.kind, row, row.secret) };
+  const body = JSON.stringify({ type: row.type, timestamp: new Date(row.at).toISOString(), data: triggerJson(row) });
+  const headers = await signedHeaders(row.secret, webhookId(row.uid, row.webhook_id), Math.floor(now / 1000), body);
+  return { headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'shopbeacon-webhooks/1' }, body };
+}
+
 /** Posts one delivery; true when it is done (delivered, or nothing left to deliver). */
 export async function deliver(env: Pick<Env, 'DB'>, deliveryId: number, now = Date.now()): Promise<boolean> {
   const row = await env.DB.prepare(
-    `SELECT d.status, w.id AS webhook_id, w.url, w.secret, t.uid, t.type, t.identifier, t.at, t.data
+    `SELECT d.status, w.id AS webhook_id, w.kind, w.url, w.secret, t.uid, t.type, t.identifier, t.at, t.data
      FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN triggers t ON t.id = d.trigger_id WHERE d.id = ?`,
   )
     .bind(deliveryId)
-    .first<TriggerRow & { status: string; webhook_id: number; url: string; secret: string }>();
+    .first<DeliveryRow>();
   if (!row || row.status === 'delivered') return true; // the endpoint was removed, or a repeat
-  const body = JSON.stringify({ type: row.type, timestamp: new Date(row.at).toISOString(), data: triggerJson(row) });
-  const headers = await signedHeaders(row.secret, webhookId(row.uid, row.webhook_id), Math.floor(now / 1000), body);
+  const { headers, body } = await request(row, now);
   let status: number | null = null;
   let error: string | null = null;
   try {
     const res = await fetch(row.url, {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'shopbeacon-webhooks/1' },
+      headers,
       body,
       redirect: 'manual', // never followed: a public host must not bounce a delivery elsewhere
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),

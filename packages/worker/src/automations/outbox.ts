@@ -6,11 +6,12 @@
 // committed is left undelivered. A trigger no endpoint wants is marked done at once.
 import type { Env } from '../env';
 import { sql, type Stmt } from '../sql';
+import { CALLBACK_WANTED } from './callbacks';
 
 export type OutboxMessage = { t: 'trigger'; id: number } | { t: 'delivery'; id: number };
 
-/** Wants: an endpoint of the trigger's site subscribed to its type, or to everything. */
-export const WANTED = `EXISTS (SELECT 1 FROM webhooks w, json_each(w.events) e WHERE w.site_id = triggers.site_id AND e.value IN ('*', triggers.type))`;
+/** Wants: an endpoint of the trigger's site subscribed to its type, or to everything; or an opt-in callback of the site. */
+export const WANTED = `(EXISTS (SELECT 1 FROM webhooks w, json_each(w.events) e WHERE w.site_id = triggers.site_id AND e.value IN ('*', triggers.type)) OR ${CALLBACK_WANTED})`;
 
 /** The claim, last in a write batch: RETURNING the ids to enqueue. */
 export const claimStatement = (siteId: number, now: number): Stmt =>

@@ -17,6 +17,9 @@ export interface SettingsValues {
   /** One origin per line. */
   allowed_origins: string;
   daily_event_quota: string;
+  optin_callback_url: string;
+  optout_callback_url: string;
+  callback_secret: string;
 }
 
 /** Blank custom field rows after the declared ones, to add fields without JavaScript. */
@@ -35,6 +38,9 @@ export function valuesFromSettings(s: Settings): SettingsValues {
     custom_fields: s.custom_fields.map((f) => ({ id: String(f.id), name: f.name })),
     allowed_origins: s.allowed_origins.join('\n'),
     daily_event_quota: String(s.daily_event_quota),
+    optin_callback_url: s.optin_callback_url ?? '',
+    optout_callback_url: s.optout_callback_url ?? '',
+    callback_secret: s.callback_secret ?? '',
   };
 }
 
@@ -58,6 +64,10 @@ export function valuesFromForm(form: Form): SettingsValues {
     custom_fields: rows,
     allowed_origins: one(form.allowed_origins),
     daily_event_quota: one(form.daily_event_quota).trim(),
+    optin_callback_url: one(form.optin_callback_url).trim(),
+    optout_callback_url: one(form.optout_callback_url).trim(),
+    // As typed: a space is refused (it would not survive the other side), not trimmed away.
+    callback_secret: one(form.callback_secret),
   };
 }
 
@@ -85,8 +95,15 @@ export function patchFromValues(v: SettingsValues) {
     allowed_origins: origins(v.allowed_origins),
     // Empty: the default (null resets it); not a whole number: sent as typed, so the check names it.
     daily_event_quota: v.daily_event_quota === '' ? null : /^\d{1,15}$/.test(v.daily_event_quota) ? Number(v.daily_event_quota) : v.daily_event_quota,
+    // Empty: none (null removes it).
+    optin_callback_url: v.optin_callback_url || null,
+    optout_callback_url: v.optout_callback_url || null,
+    callback_secret: v.callback_secret || null,
   };
 }
+
+/** Settings with one input of their own, named as the setting. */
+const SINGLE_INPUTS = ['get_mode', 'order_validation_state', 'daily_event_quota', 'optin_callback_url', 'optout_callback_url', 'callback_secret'];
 
 /**
  * Field errors by input: "gdpr.email_optin.id" → gdpr_email_optin_id, "custom_fields[1].name"
@@ -99,7 +116,7 @@ export function errorsByInput(errors: FieldError[], v: SettingsValues): Record<s
   const lines = origins(v.allowed_origins);
   for (const { field, reason } of errors) {
     let m: RegExpExecArray | null;
-    if (field === 'get_mode' || field === 'order_validation_state' || field === 'daily_event_quota') add(field, reason);
+    if (SINGLE_INPUTS.includes(field)) add(field, reason);
     else if ((m = /^gdpr\.(on_order|on_account)$/.exec(field))) add(`gdpr_${m[1]}`, reason);
     else if ((m = /^gdpr\.(email_optin|sms_optin)(?:\.(to|id))?$/.exec(field))) add(`gdpr_${m[1]}_${m[2] ?? 'to'}`, reason);
     else if ((m = /^custom_fields\[(\d+)\](?:\.(id|name))?$/.exec(field))) add(`cf-${m[1]}`, m[2] ? `${m[2] === 'id' ? 'Id' : 'Name'}: ${reason}` : reason);
