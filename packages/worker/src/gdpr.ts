@@ -1,12 +1,12 @@
 // GDPR states on a profile (seed 000, "Configurez le RGPD"): the legal basis a profile is put
 // under on a new order or an account creation, and where email and SMS opt-ins go (a legal
 // basis or a consent). Each change is a JSON merge patch for profiles.gdpr, applied in SQL.
-// Every entry says who recorded it (source: api or tracker) and why (reason).
+// Every entry says who recorded it (source: api, tracker or callback) and why (reason).
 import type { Profile } from '@shopbeacon/protocol';
 import type { GdprTarget, Settings } from './settings';
 import { raw, sql, type Stmt } from './sql';
 
-export type GdprSource = 'api' | 'tracker';
+export type GdprSource = 'api' | 'tracker' | 'callback';
 
 /** One GDPR state change: a JSON merge patch for profiles.gdpr, applied when `when` holds on the stored row. */
 export interface GdprChange {

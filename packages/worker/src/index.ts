@@ -9,6 +9,7 @@ import { runRetention } from './retention';
 import { handleQueue } from './automations/deliver';
 import { type OutboxMessage, sweepOutbox } from './automations/outbox';
 import { api } from './routes/api';
+import { callbackRoutes } from './routes/callbacks';
 import { collectRoutes } from './routes/collect';
 import { docsRoutes } from './routes/docs';
 import { sdkRoutes } from './routes/sdk';
@@ -17,10 +18,11 @@ import { dashboardRoutes } from './dashboard/app';
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.get('/', (c) =>
-    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings', '/api/triggers/recent', '/api/triggers/:identifier', '/api/webhooks', '/api/deliveries/recent'], tracker: ['/collect', '/sdk.js'], dashboard: '/dashboard', docs: '/docs' }),
+    c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings', '/api/triggers/recent', '/api/triggers/:identifier', '/api/webhooks', '/api/deliveries/recent'], tracker: ['/collect', '/sdk.js'], callbacks: ['/callback/optin', '/callback/optout'], dashboard: '/dashboard', docs: '/docs' }),
   );
   app.route('/api', api);
   app.route('/', collectRoutes);
+  app.route('/', callbackRoutes);
   app.route('/', sdkRoutes);
   app.route('/', docsRoutes);
   app.route('/', dashboardRoutes); // /dashboard/* and /share/*

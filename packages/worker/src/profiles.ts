@@ -6,8 +6,9 @@
 // and it wins every identity conflict with an identifier the browser put on a profile. The
 // browser tracker (source tracker) is anyone holding the public key: it never creates or changes
 // the link between an email and an external_id of an existing profile, and on a profile the
-// server has written it only fills what is empty. `version` and `updated_at` move only when a
-// value really changed, so a retried call is not a change.
+// server has written it only fills what is empty. A third, the opt-in callbacks
+// (automations/callback-inbound.ts), writes opt-ins alone, with the server's authority over them.
+// `version` and `updated_at` move only when a value really changed, so a retried call is not a change.
 import type { Profile } from '@shopbeacon/protocol';
 import { gdprChanges, gdprValue, mergePatches } from './gdpr';
 import type { Settings } from './settings';
@@ -158,14 +159,15 @@ function serverUpsert(siteId: number, p: Profile, settings: Settings, source: So
 /**
  * What a browser event changes on a stored profile: on one the server never wrote, what it
  * sends; on one it did, only what is empty (an opt-in also when the browser recorded it). No
- * identifier, no del_tag on a server's profile, no consent the server recorded.
+ * identifier, no del_tag on a server's profile, no consent the server recorded, and no opt-in a
+ * callback recorded (callback-inbound.ts: the shop platform's word, on any profile).
  */
 function trackerChanges(p: Profile, settings: Settings, now: number): Change[] {
   const changes: Change[] = [];
   for (const [column, v] of plainValues(p))
     changes.push([column, sql`CASE WHEN server_written = 0 OR ${raw(column)} IS NULL THEN ${v} ELSE ${raw(column)} END`]);
   const optinChange = (column: string, v: number) =>
-    sql`(server_written = 0 OR ${raw(column)} IS NULL OR ${raw(column)} = -1 OR ${raw(`${column}_source`)} = 'tracker') AND ${raw(column)} IS NOT ${v}`;
+    sql`((server_written = 0 AND ${raw(`${column}_source`)} IS NOT 'callback') OR ${raw(column)} IS NULL OR ${raw(column)} = -1 OR ${raw(`${column}_source`)} = 'tracker') AND ${raw(column)} IS NOT ${v}`;
   for (const [column, v] of optinValues(p)) {
     const when = optinChange(column, v);
     changes.push([`${column}_at`, sql`CASE WHEN ${when} THEN ${now} ELSE ${raw(`${column}_at`)} END`]);

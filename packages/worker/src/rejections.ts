@@ -22,22 +22,24 @@ export interface Rejection {
   problem: Omit<Problem, 'status'> & { status: number };
   /** What was sent: the body, or the query string of a GET. */
   sent: string;
-  /** Default: 'public' for /collect, 'server' for the rest. */
+  /** Default: 'public' for /collect and /callback/*, 'server' for the rest. */
   channel?: Channel;
 }
 
-const channelOf = (r: Rejection): Channel => r.channel ?? (r.route === '/collect' ? 'public' : 'server');
+const channelOf = (r: Rejection): Channel => r.channel ?? (r.route === '/collect' || r.route.startsWith('/callback/') ? 'public' : 'server');
 
 /**
- * What was sent, cut to 2,000 characters, with keys and visitor cookies replaced: private and
- * public keys wherever they appear, customer_cookie and sbt values in forms, queries and JSON.
+ * What was sent, cut to 2,000 characters, with keys, secrets and visitor cookies replaced:
+ * private and public keys wherever they appear, customer_cookie, sbt, secret and callback_secret
+ * values in forms, queries and JSON.
  */
 export function redact(sent: string): string {
   // Redacted before it is cut, so no key is cut into a visible prefix.
   return sent
     .replace(/(sk|pk)_[A-Za-z0-9_-]{16,}/g, '$1_[redacted]') // no \b: "%20sk_…" in a form has none
-    .replace(/((?:customer_cookie|sbt)(?:%5D|\])?=)[^&]*/gi, '$1[redacted]')
-    .replace(/("(?:customer_cookie|sbt)"\s*:\s*)"(?:[^"\\]|\\.)*"/g, '$1"[redacted]"')
+    .replace(/((?:customer_cookie|sbt|secret)(?:%5D|\])?=)[^&]*/gi, '$1[redacted]')
+    // A value of any type: a secret sent as a number is still the secret.
+    .replace(/("(?:customer_cookie|sbt|secret|callback_secret)"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|[^\s,}\]]+)/g, '$1"[redacted]"')
     .slice(0, EXCERPT_CHARS);
 }
 

@@ -1,7 +1,9 @@
 // Tracker settings of a site (seed 000, "Paramétrage > Tracker"): GET mode, the order state that
-// validates an order, the GDPR bases applied on ingest, custom fields, allowed origins.
+// validates an order, the GDPR bases applied on ingest, custom fields, allowed origins, and the
+// opt-in / opt-out callbacks (automations/callbacks.ts).
 // Stored as one JSON column on the site; every read goes through withDefaults.
 import { type FieldError, isPlainObject } from '@shopbeacon/protocol';
+import { callbackSecretMissing, checkCallbackSetting } from './automations/callbacks';
 import { invalidFields, ProblemError } from './problem';
 import { forgetSite } from './site-cache';
 
@@ -28,6 +30,11 @@ export interface Settings {
   daily_event_quota: number;
   /** Minutes after which a cart with items, not followed by an order or a newer cart, fires cart.abandoned (0: off). */
   abandoned_cart_minutes: number;
+  /** Posted when an email or SMS opt-in turns 1, and turns 0 (automations/callbacks.ts). */
+  optin_callback_url: string | null;
+  optout_callback_url: string | null;
+  /** The security parameter both ways: sent with each callback, required on /callback/*. */
+  callback_secret: string | null;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -38,6 +45,9 @@ export const DEFAULT_SETTINGS: Settings = {
   allowed_origins: [],
   daily_event_quota: 1_000_000,
   abandoned_cart_minutes: 60,
+  optin_callback_url: null,
+  optout_callback_url: null,
+  callback_secret: null,
 };
 
 export const MAX_DAILY_EVENT_QUOTA = 100_000_000;
@@ -84,8 +94,11 @@ type Patch = Partial<Omit<Settings, 'gdpr' | 'daily_event_quota' | 'abandoned_ca
   abandoned_cart_minutes?: number | null;
 };
 
-/** Checks a partial update (PUT /api/settings); unknown keys and bad values are errors. */
-export function checkSettingsPatch(body: unknown): { patch: Patch; errors: FieldError[] } {
+/**
+ * Checks a partial update (PUT /api/settings); unknown keys and bad values are errors.
+ * `allowLocal`: callback URLs may be local (WEBHOOKS_ALLOW_LOCAL=1), as webhook endpoints.
+ */
+export function checkSettingsPatch(body: unknown, allowLocal = false): { patch: Patch; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const patch: Patch = {};
   if (!isPlainObject(body)) return { patch, errors: [{ field: 'body', reason: 'must be a JSON object of settings' }] };
@@ -162,10 +175,19 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
         else if (Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_ABANDONED_CART_MINUTES) patch.abandoned_cart_minutes = v as number;
         else errors.push({ field: key, reason: `must be a whole number of minutes from 0 (off) to ${MAX_ABANDONED_CART_MINUTES}` });
         break;
+      case 'optin_callback_url':
+      case 'optout_callback_url':
+      case 'callback_secret': {
+        const problem = checkCallbackSetting(key, v, allowLocal);
+        if (problem) errors.push({ field: key, reason: problem });
+        else patch[key] = v as string | null;
+        break;
+      }
       default:
         errors.push({
           field: key.slice(0, 64),
-          reason: 'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins, daily_event_quota, abandoned_cart_minutes',
+          reason:
+            'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins, daily_event_quota, abandoned_cart_minutes, optin_callback_url, optout_callback_url, callback_secret',
         });
     }
   }
@@ -176,15 +198,19 @@ export function checkSettingsPatch(body: unknown): { patch: Patch; errors: Field
  * Applies a partial update (PUT /api/settings, the dashboard's forms) and returns every setting.
  * Throws a 400 ProblemError naming each bad field; nothing is written then.
  */
-export async function updateSettings(db: D1Database, site: { id: number; publicKey: string }, body: unknown): Promise<Settings> {
-  const { patch, errors } = checkSettingsPatch(body);
+export async function updateSettings(db: D1Database, site: { id: number; publicKey: string }, body: unknown, allowLocal = false): Promise<Settings> {
+  const { patch, errors } = checkSettingsPatch(body, allowLocal);
   if (errors.length) throw invalidFields(errors);
   // JSON merge patch in SQL (RFC 7396: objects merge, lists are replaced, null resets to the
-  // default), so two isolates updating different settings never undo each other.
+  // default), so two isolates updating different settings never undo each other. Migration
+  // 0009's triggers refuse a callback URL left without its secret, and keep the callback rows.
   const row = await db
     .prepare('UPDATE sites SET settings = json_patch(settings, ?1) WHERE id = ?2 RETURNING settings')
     .bind(JSON.stringify(patch), site.id)
-    .first<{ settings: string }>();
+    .first<{ settings: string }>()
+    .catch((e) => {
+      throw callbackSecretMissing(e) ?? e;
+    });
   forgetSite(site.publicKey);
   // No row: the site was deleted since its keys (or session) were checked.
   if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: 'No such site: it was deleted.' });

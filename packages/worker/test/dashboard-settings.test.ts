@@ -20,6 +20,9 @@ const FULL = {
   cf_name: ['Loyalty tier', '', 'Size'],
   allowed_origins: 'https://shop.example\r\n\r\nhttp://localhost:8788/\r\n',
   abandoned_cart_minutes: '30',
+  optin_callback_url: ' https://shop.example/optin ',
+  optout_callback_url: 'https://shop.example/optout',
+  callback_secret: 'S3cret-16-chars!',
 };
 
 describe('the settings form', () => {
@@ -40,6 +43,9 @@ describe('the settings form', () => {
       allowed_origins: ['https://shop.example', 'http://localhost:8788'],
       daily_event_quota: 1_000_000,
       abandoned_cart_minutes: 30,
+      optin_callback_url: 'https://shop.example/optin',
+      optout_callback_url: 'https://shop.example/optout',
+      callback_secret: 'S3cret-16-chars!',
     });
     const html = await (await client.get('/dashboard/settings?saved=1')).text();
     expect(html).toContain('Settings saved.');
@@ -48,6 +54,8 @@ describe('the settings form', () => {
     expect(html).toContain('<option value="consent" selected="">');
     expect(html).toContain('value="Loyalty tier"');
     expect(html).toContain('https://shop.example\nhttp://localhost:8788</textarea>');
+    expect(html).toContain('<input id="optin_callback_url" name="optin_callback_url" value="https://shop.example/optin"');
+    expect(html).toContain('<input id="callback_secret" name="callback_secret" value="S3cret-16-chars!"');
 
     // And back off: unchecked, emptied, cleared.
     const off = await client.post('/dashboard/settings', { _csrf: await client.csrf(), order_validation_state: 'paid', gdpr_email_optin_id: 'ignored', cf_id: [''], cf_name: [''], allowed_origins: '' });
@@ -60,6 +68,9 @@ describe('the settings form', () => {
       allowed_origins: [],
       daily_event_quota: 1_000_000,
       abandoned_cart_minutes: 60,
+      optin_callback_url: null,
+      optout_callback_url: null,
+      callback_secret: null,
     });
   });
 
@@ -90,6 +101,26 @@ describe('the settings form', () => {
     expect(errorOf('get_mode')).toBeUndefined();
     expect(html).toContain('value="abc"');
     expect((await apiSettings(site)).get_mode).toBe(false);
+  });
+
+  it('callback errors go next to their inputs: a secret too long, an http URL, a URL left without its secret', async () => {
+    const site = await newSite();
+    const client = await loggedIn(site);
+    const errorsOf = async (form: Record<string, string>) => {
+      const res = await client.post('/dashboard/settings', { _csrf: await client.csrf(), order_validation_state: 'paid', ...form });
+      expect(res.status).toBe(400);
+      const html = await res.text();
+      return [...html.matchAll(/<p class="field-error" id="err-([^"]+)">([^<]*)<\/p>/g)].map((m) => [m[1], m[2]]);
+    };
+    // The test deployment takes local receivers (WEBHOOKS_ALLOW_LOCAL=1): a URL that is none is still refused.
+    expect(await errorsOf({ optin_callback_url: 'shop.example/optin', callback_secret: 'x'.repeat(17) })).toEqual([
+      ['optin_callback_url', 'must be an https URL, like https://hooks.shop.example/shopbeacon'],
+      ['callback_secret', 'must be 1 to 16 characters: letters, digits or punctuation, no spaces (null removes it)'],
+    ]);
+    expect(await errorsOf({ optout_callback_url: 'https://shop.example/optout' })).toEqual([
+      ['callback_secret', 'is needed while optin_callback_url or optout_callback_url is set: the callbacks carry it'],
+    ]);
+    expect((await apiSettings(site)).optout_callback_url).toBeNull();
   });
 
   it('an unknown validation state is refused next to its radios', async () => {

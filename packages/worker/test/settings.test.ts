@@ -20,6 +20,9 @@ describe('GET and PUT /api/settings', () => {
         allowed_origins: [],
         daily_event_quota: 1_000_000,
         abandoned_cart_minutes: 60,
+        optin_callback_url: null,
+        optout_callback_url: null,
+        callback_secret: null,
       },
     });
   });
@@ -36,6 +39,9 @@ describe('GET and PUT /api/settings', () => {
       allowed_origins: ['https://shop.example', 'http://localhost:3000'],
       daily_event_quota: 50_000,
       abandoned_cart_minutes: 60,
+      optin_callback_url: null,
+      optout_callback_url: null,
+      callback_secret: null,
     };
     expect(res.settings).toEqual(expected);
     expect((await json(await get(site, '/api/settings'))).settings).toEqual(expected);

@@ -5,7 +5,9 @@
 // queue, whose consumer records the delivery as failed. Every message of a batch is handled at
 // once, so one slow endpoint (or site) holds up no other. A cart.updated trigger also starts its
 // cart's clock, and a cart message is that clock running out (carts.ts).
+// An opt-in callback (callbacks.ts) is delivered the same way; only what it posts differs.
 import type { Env } from '../env';
+import { type CallbackKind, callbackForm, callbackWants } from './callbacks';
 import { checkCart, startClock } from './carts';
 import { enqueueDeliveries, type OutboxMessage } from './outbox';
 import { signedHeaders } from './signature';
@@ -33,16 +35,16 @@ export function triggerJson(t: TriggerRow) {
 export const webhookId = (triggerUid: string, webhookId: number) => `${triggerUid}_w${webhookId}`;
 
 /**
- * One delivery per endpoint subscribed to the trigger's type, then onto the queue: the rows of
- * this trigger the queue does not have yet (all of them, unless an earlier try of this fan-out
- * wrote them and failed to send them).
+ * One delivery per endpoint subscribed to the trigger's type (or opt-in callback that wants it),
+ * then onto the queue: the rows of this trigger the queue does not have yet (all of them, unless
+ * an earlier try of this fan-out wrote them and failed to send them).
  */
 async function fanOut(env: Env, triggerId: number, now: number) {
   const [, unsent] = await env.DB.batch([
     env.DB.prepare(
       `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at)
        SELECT t.site_id, t.id, w.id, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
-       WHERE t.id = ?1 AND EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type))
+       WHERE t.id = ?1 AND (EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type)) OR ${callbackWants('w', 't')})
        ON CONFLICT (trigger_id, webhook_id) DO NOTHING`,
     ).bind(triggerId, now),
     env.DB.prepare('SELECT id FROM deliveries WHERE trigger_id = ? AND enqueued_at IS NULL').bind(triggerId),
@@ -50,23 +52,33 @@ async function fanOut(env: Env, triggerId: number, now: number) {
   await enqueueDeliveries(env, (unsent.results as { id: number }[]).map((r) => r.id), now);
 }
 
+type DeliveryRow = TriggerRow & { status: string; webhook_id: number; kind: 'webhook' | CallbackKind; url: string; secret: string };
+
+/** What a delivery posts: the signed Standard Webhook, or an opt-in callback's form. */
+async function request(row: DeliveryRow, now: number): Promise<{ headers: Record<string, string>; body: string }> {
+  if (row.kind !== 'webhook')
+    return { headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'shopbeacon-callbacks/1' }, body: callbackForm(row.kind, row, row.secret) };
+  const body = JSON.stringify({ type: row.type, timestamp: new Date(row.at).toISOString(), data: triggerJson(row) });
+  const headers = await signedHeaders(row.secret, webhookId(row.uid, row.webhook_id), Math.floor(now / 1000), body);
+  return { headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'shopbeacon-webhooks/1' }, body };
+}
+
 /** Posts one delivery; true when it is done (delivered, or nothing left to deliver). */
 export async function deliver(env: Pick<Env, 'DB'>, deliveryId: number, now = Date.now()): Promise<boolean> {
   const row = await env.DB.prepare(
-    `SELECT d.status, w.id AS webhook_id, w.url, w.secret, t.uid, t.type, t.identifier, t.at, t.data
+    `SELECT d.status, w.id AS webhook_id, w.kind, w.url, w.secret, t.uid, t.type, t.identifier, t.at, t.data
      FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN triggers t ON t.id = d.trigger_id WHERE d.id = ?`,
   )
     .bind(deliveryId)
-    .first<TriggerRow & { status: string; webhook_id: number; url: string; secret: string }>();
+    .first<DeliveryRow>();
   if (!row || row.status === 'delivered') return true; // the endpoint was removed, or a repeat
-  const body = JSON.stringify({ type: row.type, timestamp: new Date(row.at).toISOString(), data: triggerJson(row) });
-  const headers = await signedHeaders(row.secret, webhookId(row.uid, row.webhook_id), Math.floor(now / 1000), body);
+  const { headers, body } = await request(row, now);
   let status: number | null = null;
   let error: string | null = null;
   try {
     const res = await fetch(row.url, {
       method: 'POST',
-      headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'shopbeacon-webhooks/1' },
+      headers,
       body,
       redirect: 'manual', // never followed: a public host must not bounce a delivery elsewhere
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),

@@ -1,4 +1,5 @@
-// The deliveries view (what was sent where, and how it went), and "send again".
+// The deliveries view (what was sent where, and how it went), and "send again": webhooks and
+// opt-in callbacks alike (endpoint.kind tells them apart).
 import { ProblemError } from '../problem';
 import type { Env } from '../env';
 import { webhookId } from './deliver';
@@ -9,11 +10,11 @@ export const RECENT_DELIVERIES_LIMIT = 200;
 
 // Served by deliveries_site_recent (site_id [, rowid]): no sort step.
 export const RECENT_DELIVERIES_SQL = `
-  SELECT d.id, d.status, d.attempts, d.last_status, d.last_error, d.last_at, d.created_at, d.webhook_id, w.url, t.uid, t.type, t.identifier
+  SELECT d.id, d.status, d.attempts, d.last_status, d.last_error, d.last_at, d.created_at, d.webhook_id, w.url, w.kind, t.uid, t.type, t.identifier
   FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN triggers t ON t.id = d.trigger_id
   WHERE d.site_id = ? ORDER BY d.id DESC LIMIT ${RECENT_DELIVERIES_LIMIT}`;
 
-type Row = { id: number; status: string; attempts: number; last_status: number | null; last_error: string | null; last_at: number | null; created_at: number; webhook_id: number; url: string; uid: string; type: string; identifier: string | null };
+type Row = { id: number; status: string; attempts: number; last_status: number | null; last_error: string | null; last_at: number | null; created_at: number; webhook_id: number; url: string; kind: string; uid: string; type: string; identifier: string | null };
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -23,7 +24,7 @@ export async function recentDeliveries(db: D1Database, siteId: number) {
     id: r.id,
     webhook_id: webhookId(r.uid, r.webhook_id),
     trigger: { id: r.uid, type: r.type, identifier: r.identifier },
-    endpoint: { id: r.webhook_id, url: r.url },
+    endpoint: { id: r.webhook_id, url: r.url, kind: r.kind },
     status: r.status,
     attempts: r.attempts,
     last_status: r.last_status,

@@ -8,6 +8,7 @@
 // cart's clock (carts.ts).
 import type { Env } from '../env';
 import { sql, type Stmt } from '../sql';
+import { CALLBACK_WANTED } from './callbacks';
 
 export type OutboxMessage =
   | { t: 'trigger'; id: number; type?: string }
@@ -15,8 +16,8 @@ export type OutboxMessage =
   /** A cart's check, due at `due` (ms): has it been abandoned? `id` is its cart.updated trigger. */
   | { t: 'cart'; id: number; site: number; due: number };
 
-/** Wants: an endpoint of the trigger's site subscribed to its type, or to everything. */
-export const WANTED = `EXISTS (SELECT 1 FROM webhooks w, json_each(w.events) e WHERE w.site_id = triggers.site_id AND e.value IN ('*', triggers.type))`;
+/** Wants: an endpoint of the trigger's site subscribed to its type, or to everything; or an opt-in callback of the site. */
+export const WANTED = `(EXISTS (SELECT 1 FROM webhooks w, json_each(w.events) e WHERE w.site_id = triggers.site_id AND e.value IN ('*', triggers.type)) OR ${CALLBACK_WANTED})`;
 
 /** A cart with items, of a site whose abandoned carts are on: its clock starts when it is enqueued. */
 const CART_TO_WATCH = `(triggers.type = 'cart.updated' AND json_array_length(triggers.data, '$.cart.items') > 0)`;

@@ -1,5 +1,7 @@
 // A site's webhook endpoints: registered with the events they want, listed without secrets,
-// removed, their secret rotated. The secret is shown once, when issued.
+// removed, their secret rotated. The secret is shown once, when issued. The opt-in callbacks'
+// rows (kind optin_callback, optout_callback: callbacks.ts) are the settings', not endpoints:
+// never listed, counted, removed or rotated here.
 import type { FieldError } from '@shopbeacon/protocol';
 import { invalidFields, ProblemError } from '../problem';
 import { newWebhookSecret } from './signature';
@@ -60,7 +62,7 @@ export async function createWebhook(db: D1Database, siteId: number, input: { url
   const row = await db
     .prepare(
       `INSERT INTO webhooks (site_id, url, events, secret, created_at)
-       SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT count(*) FROM webhooks WHERE site_id = ?1) < ${WEBHOOKS_PER_SITE}
+       SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT count(*) FROM webhooks WHERE site_id = ?1 AND kind = 'webhook') < ${WEBHOOKS_PER_SITE}
        RETURNING id, url, events, created_at, rotated_at`,
     )
     .bind(siteId, input.url, JSON.stringify(input.events), secret, now)
@@ -70,7 +72,7 @@ export async function createWebhook(db: D1Database, siteId: number, input: { url
 }
 
 export async function listWebhooks(db: D1Database, siteId: number) {
-  const { results } = await db.prepare('SELECT id, url, events, created_at, rotated_at FROM webhooks WHERE site_id = ? ORDER BY id').bind(siteId).all<WebhookRow>();
+  const { results } = await db.prepare("SELECT id, url, events, created_at, rotated_at FROM webhooks WHERE site_id = ? AND kind = 'webhook' ORDER BY id").bind(siteId).all<WebhookRow>();
   return results.map(view);
 }
 
@@ -81,8 +83,8 @@ export const idOf = (id: string) => (/^\d{1,15}$/.test(id) ? Number(id) : -1);
 /** Removes an endpoint and its deliveries; 404 when the site has no such webhook. */
 export async function deleteWebhook(db: D1Database, siteId: number, id: string) {
   const [, gone] = await db.batch([
-    db.prepare('DELETE FROM deliveries WHERE webhook_id = ?1 AND site_id = ?2').bind(idOf(id), siteId),
-    db.prepare('DELETE FROM webhooks WHERE id = ?1 AND site_id = ?2 RETURNING id').bind(idOf(id), siteId),
+    db.prepare("DELETE FROM deliveries WHERE webhook_id = (SELECT id FROM webhooks WHERE id = ?1 AND site_id = ?2 AND kind = 'webhook')").bind(idOf(id), siteId),
+    db.prepare("DELETE FROM webhooks WHERE id = ?1 AND site_id = ?2 AND kind = 'webhook' RETURNING id").bind(idOf(id), siteId),
   ]);
   if (!gone.results.length) throw notFound(id);
 }
@@ -91,7 +93,7 @@ export async function deleteWebhook(db: D1Database, siteId: number, id: string) 
 export async function rotateWebhookSecret(db: D1Database, siteId: number, id: string, now = Date.now()) {
   const secret = newWebhookSecret();
   const row = await db
-    .prepare('UPDATE webhooks SET secret = ?1, rotated_at = ?2 WHERE id = ?3 AND site_id = ?4 RETURNING id, url, events, created_at, rotated_at')
+    .prepare("UPDATE webhooks SET secret = ?1, rotated_at = ?2 WHERE id = ?3 AND site_id = ?4 AND kind = 'webhook' RETURNING id, url, events, created_at, rotated_at")
     .bind(secret, now, idOf(id), siteId)
     .first<WebhookRow>();
   if (!row) throw notFound(id);

@@ -18,6 +18,9 @@ export interface SettingsValues {
   allowed_origins: string;
   daily_event_quota: string;
   abandoned_cart_minutes: string;
+  optin_callback_url: string;
+  optout_callback_url: string;
+  callback_secret: string;
 }
 
 /** Blank custom field rows after the declared ones, to add fields without JavaScript. */
@@ -37,6 +40,9 @@ export function valuesFromSettings(s: Settings): SettingsValues {
     allowed_origins: s.allowed_origins.join('\n'),
     daily_event_quota: String(s.daily_event_quota),
     abandoned_cart_minutes: String(s.abandoned_cart_minutes),
+    optin_callback_url: s.optin_callback_url ?? '',
+    optout_callback_url: s.optout_callback_url ?? '',
+    callback_secret: s.callback_secret ?? '',
   };
 }
 
@@ -61,6 +67,10 @@ export function valuesFromForm(form: Form): SettingsValues {
     allowed_origins: one(form.allowed_origins),
     daily_event_quota: one(form.daily_event_quota).trim(),
     abandoned_cart_minutes: one(form.abandoned_cart_minutes).trim(),
+    optin_callback_url: one(form.optin_callback_url).trim(),
+    optout_callback_url: one(form.optout_callback_url).trim(),
+    // As typed: a space is refused (it would not survive the other side), not trimmed away.
+    callback_secret: one(form.callback_secret),
   };
 }
 
@@ -91,8 +101,15 @@ export function patchFromValues(v: SettingsValues) {
     allowed_origins: origins(v.allowed_origins),
     daily_event_quota: wholeOrDefault(v.daily_event_quota),
     abandoned_cart_minutes: wholeOrDefault(v.abandoned_cart_minutes),
+    // Empty: none (null removes it).
+    optin_callback_url: v.optin_callback_url || null,
+    optout_callback_url: v.optout_callback_url || null,
+    callback_secret: v.callback_secret || null,
   };
 }
+
+/** Settings with one input of their own, named as the setting. */
+const SINGLE_INPUTS = ['get_mode', 'order_validation_state', 'daily_event_quota', 'abandoned_cart_minutes', 'optin_callback_url', 'optout_callback_url', 'callback_secret'];
 
 /**
  * Field errors by input: "gdpr.email_optin.id" → gdpr_email_optin_id, "custom_fields[1].name"
@@ -105,7 +122,7 @@ export function errorsByInput(errors: FieldError[], v: SettingsValues): Record<s
   const lines = origins(v.allowed_origins);
   for (const { field, reason } of errors) {
     let m: RegExpExecArray | null;
-    if (['get_mode', 'order_validation_state', 'daily_event_quota', 'abandoned_cart_minutes'].includes(field)) add(field, reason);
+    if (SINGLE_INPUTS.includes(field)) add(field, reason);
     else if ((m = /^gdpr\.(on_order|on_account)$/.exec(field))) add(`gdpr_${m[1]}`, reason);
     else if ((m = /^gdpr\.(email_optin|sms_optin)(?:\.(to|id))?$/.exec(field))) add(`gdpr_${m[1]}_${m[2] ?? 'to'}`, reason);
     else if ((m = /^custom_fields\[(\d+)\](?:\.(id|name))?$/.exec(field))) add(`cf-${m[1]}`, m[2] ? `${m[2] === 'id' ? 'Id' : 'Name'}: ${reason}` : reason);

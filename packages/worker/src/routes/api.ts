@@ -53,4 +53,6 @@ api.get('/rejections/recent', async (c) => {
 
 api.get('/settings', (c) => c.json({ settings: c.get('site').settings }));
 
-api.put('/settings', limitBody(), async (c) => c.json({ settings: await updateSettings(c.env.DB, c.get('site'), await readBody(c)) }));
+api.put('/settings', limitBody(), async (c) =>
+  c.json({ settings: await updateSettings(c.env.DB, c.get('site'), await readBody(c), c.env.WEBHOOKS_ALLOW_LOCAL === '1') }),
+);

@@ -1,5 +1,6 @@
 // Seed 000's tracker settings: the keys, GET mode, the order validation status, the GDPR bases
-// and opt-in targets, custom fields, and (ours) the origins the tracker may send from.
+// and opt-in targets, custom fields, and (ours) the origins the tracker may send from, the daily
+// quota, and the opt-in / opt-out callbacks with their secret.
 import { CodeBlock, CsrfInput, FieldErrors, Notice } from '../components';
 import { Layout, type Nav } from '../layout';
 import { BLANK_CUSTOM_FIELD_ROWS, type SettingsValues } from '../settings-form';
@@ -178,6 +179,22 @@ export function SettingsPage(p: SettingsPageProps) {
           <input id="abandoned_cart_minutes" name="abandoned_cart_minutes" inputmode="numeric" value={v.abandoned_cart_minutes} autocomplete="off" {...invalid(errors, 'abandoned_cart_minutes')} />
           <FieldErrors id="abandoned_cart_minutes" errors={errors.abandoned_cart_minutes} />
         </div>
+
+        <h2>Opt-in callbacks</h2>
+        <p class="hint">
+          Your shop platform's callback URLs (as IdoSell gives SALESmanago): when an email or SMS opt-in turns yes, the first is posted the person's email, mobile,
+          channel and the secret; when it turns no, the second. Your platform changes an opt-in here by posting key (your public key), secret, and email or
+          mobile to /callback/optin or /callback/optout on this Worker.
+        </p>
+        <TextInput id="optin_callback_url" label="Opt-in callback URL" value={v.optin_callback_url} errors={errors} hint="https, on a public host; empty: none" />
+        <TextInput id="optout_callback_url" label="Opt-out callback URL" value={v.optout_callback_url} errors={errors} hint="https, on a public host; empty: none" />
+        <TextInput
+          id="callback_secret"
+          label="Security parameter (callback secret)"
+          value={v.callback_secret}
+          errors={errors}
+          hint="1 to 16 characters, no spaces, the same as on your platform's side. Needed while a callback URL is set; without it, no callback is taken."
+        />
         <button type="submit">Save settings</button>
       </form>
     </Layout>
