@@ -5,8 +5,8 @@ import { env } from 'cloudflare:workers';
 import { forgetSite } from '../src/site-cache';
 import type { TestSite } from './helpers';
 
-// Children before parents: orders name profiles.
-const DEPENDENTS = ['dashboard_sessions', 'share_links', 'rejections', 'events', 'orders', 'profiles'];
+// Children before parents: orders name profiles, deliveries their triggers and webhooks.
+const DEPENDENTS = ['dashboard_sessions', 'share_links', 'rejections', 'deliveries', 'triggers', 'webhooks', 'carts', 'events', 'orders', 'profiles'];
 
 export async function deleteSite(site: TestSite, db = env.DB) {
   await db.batch([
