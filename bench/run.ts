@@ -971,7 +971,7 @@ async function main() {
   tmp = mkdtempSync(join(os.tmpdir(), 'shopbeacon-bench-'));
   state = join(tmp, 'state');
   devLog = join(tmp, 'dev.log');
-  let keepLog = false;
+  let keepLog = !!process.env.SHOPBEACON_BENCH_KEEP_LOG; // or on failure
   /** Writes the figures; a run with failures exits 1 and keeps the server's log. */
   const finish = (results: object, written: string) => {
     mkdirSync(dirname(RESULTS), { recursive: true });

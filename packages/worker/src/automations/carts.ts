@@ -10,7 +10,7 @@
 import type { Env } from '../env';
 import { DEFAULT_SETTINGS, withDefaults } from '../settings';
 import { requestNonce, sql } from '../sql';
-import { claimStatement, enqueueTriggers, type OutboxMessage, toEnqueue } from './outbox';
+import { claimStatement, type OutboxMessage, sendTriggers, toEnqueue } from './outbox';
 
 type CartCheck = Extract<OutboxMessage, { t: 'cart' }>;
 
@@ -70,6 +70,6 @@ export async function checkCart(env: Pick<Env, 'DB' | 'TRIGGERS'>, check: CartCh
     ].map((s) => env.DB.prepare(s.sql).bind(...s.params)),
   );
   const fired = results[1].meta.changes > 0;
-  await enqueueTriggers(env, toEnqueue(results[2]), now);
+  await sendTriggers(env, toEnqueue(results[2]));
   return fired;
 }

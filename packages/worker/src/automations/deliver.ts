@@ -48,6 +48,8 @@ async function fanOut(env: Env, triggerId: number, now: number) {
        ON CONFLICT (trigger_id, webhook_id) DO NOTHING`,
     ).bind(triggerId, now),
     env.DB.prepare('SELECT id FROM deliveries WHERE trigger_id = ? AND enqueued_at IS NULL').bind(triggerId),
+    // Handled: the sweep leaves it be (outbox.ts).
+    env.DB.prepare('UPDATE triggers SET enqueued_at = coalesce(enqueued_at, ?2) WHERE id = ?1').bind(triggerId, now),
   ]);
   await enqueueDeliveries(env, (unsent.results as { id: number }[]).map((r) => r.id), now);
 }
