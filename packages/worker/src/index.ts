@@ -1,5 +1,6 @@
 // The shopbeacon Worker.
 import { Hono } from 'hono';
+import { drainUnread } from './body';
 import { executionCtx } from './context';
 import { HTTPException } from 'hono/http-exception';
 import type { AppEnv, Env } from './env';
@@ -17,6 +18,7 @@ import { dashboardRoutes } from './dashboard/app';
 
 export function createApp() {
   const app = new Hono<AppEnv>();
+  app.use(drainUnread);
   app.get('/', (c) =>
     c.json({ name: 'shopbeacon', api: ['/api/updateOrder', '/api/updateCustomer', '/api/orders/recent', '/api/events/recent', '/api/rejections/recent', '/api/settings', '/api/triggers/recent', '/api/triggers/:identifier', '/api/webhooks', '/api/deliveries/recent'], tracker: ['/collect', '/sdk.js'], callbacks: ['/callback/optin', '/callback/optout'], dashboard: '/dashboard', docs: '/docs' }),
   );

@@ -4,6 +4,8 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import app from '../src/index';
 import { coalescing, rejectionStatements } from '../src/rejections';
+import { LIMITS } from '@shopbeacon/protocol';
+import { DRAIN_BYTES } from '../src/body';
 import { countingDb } from './counting-db';
 import { get, newSite, post, put, SELF, type TestSite } from './helpers';
 
@@ -198,5 +200,27 @@ describe('smaller defects', () => {
     const res = await beacon('x'.repeat(70_000), { origin: 'https://shop.example' });
     expect(res.status).toBe(413);
     expect(res.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+  });
+
+  it('a body of unknown length: 413 past the limit, read no further than DRAIN_BYTES more, however long it is', async () => {
+    const chunk = new Uint8Array(64 * 1024).fill(97);
+    let pulled = 0;
+    const endless = () =>
+      new ReadableStream<Uint8Array>({
+        pull(controller) {
+          pulled++;
+          controller.enqueue(chunk);
+        },
+      });
+    for (const path of ['/collect', '/api/updateOrder']) {
+      pulled = 0;
+      const res = await SELF.fetch(`https://tracker.test${path}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: endless(), duplex: 'half' } as RequestInit);
+      expect(res.status, path).toBe(path === '/collect' ? 413 : 401);
+      await res.arrayBuffer();
+      // The limit (64 KB), then at most DRAIN_BYTES (1 MB) more, then let go: 16 + 2 chunks at most.
+      expect(pulled).toBeLessThanOrEqual((LIMITS.bodyBytes + DRAIN_BYTES) / chunk.length + 2);
+      expect(pulled).toBeGreaterThanOrEqual(DRAIN_BYTES / chunk.length);
+      expect((await SELF.fetch('https://tracker.test/')).status).toBe(200);
+    }
   });
 });
