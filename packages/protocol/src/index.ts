@@ -5,3 +5,4 @@ export { isPlainObject } from './kinds';
 export { checkUpdate, type UpdateInput } from './update';
 export { COUNTRIES } from './countries';
 export * from './events';
+export { REDACT_PARAMS, REDACTED, redactEmails, redactUrl, urlRedactor } from './redact';

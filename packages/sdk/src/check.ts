@@ -133,6 +133,7 @@ function checkFields(names: string, codes: Code[], data: unknown, at: string): s
 export function checkEvent(type: EventType, data: unknown): string[] {
   const [, names, required] = EVENTS[type];
   const errors = checkFields(names, CODES[type], data, 'data');
-  for (const group of errors.length ? [] : required) if (!group.some((f) => sent((data as Data)[f]))) errors.push(`data[${group.join('|')}] is required`);
+  for (const group of errors.length || !required ? [] : required.split(' '))
+    if (!group.split('|').some((f) => sent((data as Data)[f]))) errors.push(`data[${group}] is required`);
   return errors;
 }

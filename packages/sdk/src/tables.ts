@@ -31,8 +31,12 @@ export const [ITEMS, ITEM_CODES] = fields(ITEM_FIELDS);
 type PerEvent<T> = { [E in EventType]: T };
 const perEvent = <T>(f: (e: (typeof TABLES)[EventType]) => T) => Object.fromEntries(Object.entries(TABLES).map(([type, e]) => [type, f(e)])) as PerEvent<T>;
 
-/** Per event type: the consent category it needs, its field names, and its required groups (one field of each). */
-export const EVENTS = perEvent((e) => [e.consent, fields(e.fields)[0], e.required] as [ConsentCategory, string, readonly (readonly string[])[]]);
+/**
+ * Per event type: the consent category it needs, its field names, and its required groups (one
+ * field of each), as text: groups space-separated, a group's fields "|"-separated (fewer bytes
+ * than lists of lists, and the very text the warning names).
+ */
+export const EVENTS = perEvent((e) => [e.consent, fields(e.fields)[0], e.required.map((g) => g.join('|')).join(' ')] as [ConsentCategory, string, string]);
 
 /** Per event type, the codes of its fields (value checks only: the script tag leaves them out). */
 export const CODES = perEvent((e) => fields(e.fields)[1]);

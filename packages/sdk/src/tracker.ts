@@ -1,6 +1,6 @@
 // createTracker: one factory holding a tracker's state in its closure (no globals), used by the
 // npm package and by the script tag alike.
-import { type EventType, GET_MODE_EVENTS, LIMITS } from '@shopbeacon/protocol';
+import { type EventType, GET_MODE_EVENTS, LIMITS, REDACT_PARAMS, redactUrl, urlRedactor } from '@shopbeacon/protocol';
 import { checkEvent } from './check';
 import { dropSbt, readSbt, writeSbt } from './cookie';
 import { randomId, warn } from './id';
@@ -18,7 +18,7 @@ const off = (option: unknown) => '' + option == 'false';
 /** Account, order and optin events write a profile on the Worker. */
 const writesProfile = (e: Stored) => GET_MODE_EVENTS.includes(e.type);
 
-export function createTracker({ key, endpoint, transport, consent, autoPage, honorGpc }: Options): Tracker {
+export function createTracker({ key, endpoint, transport, consent, autoPage, honorGpc, redact }: Options): Tracker {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
   // Global Privacy Control and Do Not Track say no to analytics and targeting, whatever else is said.
   const signal = !off(honorGpc) && (nav.globalPrivacyControl || nav.doNotTrack == '1');
@@ -137,16 +137,13 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   let seen: string | undefined;
   const here = () => location.href.split('#')[0];
   const track = tracker.page;
+  // Emails and the values of these query parameters never leave the page (protocol's redact.ts).
+  const redactor = urlRedactor('' + (redact ?? REDACT_PARAMS)); // a list, or data-redact's "a,b"
+  const clean = (href: string) => redactUrl(href, redactor).slice(0, LIMITS.urlLength);
   tracker.page = (data) => {
     const referrer = seen ?? document.referrer;
     seen = here();
-    return track(
-      data || {
-        url: location.href.slice(0, LIMITS.urlLength),
-        referrer: referrer.slice(0, LIMITS.urlLength),
-        title: document.title.slice(0, LIMITS.titleLength),
-      },
-    );
+    return track(data || { url: clean(location.href), referrer: clean(referrer), title: document.title.slice(0, LIMITS.titleLength) });
   };
 
   if (!off(autoPage)) {

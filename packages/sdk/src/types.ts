@@ -23,6 +23,12 @@ export interface Options {
   autoPage?: boolean;
   /** Global Privacy Control and Do Not Track turn off analytics and targeting. Default true. */
   honorGpc?: boolean;
+  /**
+   * Query parameters whose values page views never send (with email addresses, always redacted):
+   * default email, e, mail, token, password, phone, tel; [] for none but the emails. In the
+   * script tag: data-redact="email,token,coupon".
+   */
+  redact?: string[] | string;
 }
 
 /** Each event method answers true when the event is accepted (queued, or held until consent). */

@@ -102,3 +102,30 @@ describe('page views in a single-page app', () => {
     ]);
   });
 });
+
+describe('personal data in page URLs', () => {
+  it('redacts email addresses and the values of email, token, … from the URL and the referrer before sending', async () => {
+    const page = openPage('https://www.shop.example/thank-you.html?order=7&email=jane%40doe.com&name=Jane&token=s3cr3t');
+    Object.defineProperty(document, 'referrer', { value: 'https://www.shop.example/account/jane@doe.com/edit', configurable: true });
+    boot(snippet({ key: freshKey() }));
+    await settle();
+    const [batch] = await page.batches();
+    expect(batch.events[0].data).toMatchObject({
+      url: 'https://www.shop.example/thank-you.html?order=7&email=(redacted)&name=Jane&token=(redacted)',
+      referrer: 'https://www.shop.example/account/(redacted)/edit',
+    });
+    expect(JSON.stringify(batch)).not.toContain('doe.com');
+  });
+
+  it('data-redact names the parameters instead (emails are always redacted); an SPA navigation is redacted too', async () => {
+    const page = openPage('https://www.shop.example/?coupon=SUMMER&token=kept');
+    Object.defineProperty(document, 'referrer', { value: '', configurable: true });
+    boot(snippet({ key: freshKey(), redact: 'coupon,ref' }));
+    await settle(0);
+    history.pushState({}, '', '/cart?ref=ad&u=a%40b.fr');
+    await settle();
+    const [batch] = await page.batches();
+    expect(batch.events.map((e) => e.data.url)).toEqual(['https://www.shop.example/?coupon=(redacted)&token=kept', 'https://www.shop.example/cart?ref=(redacted)&u=(redacted)']);
+    expect(batch.events[1].data.referrer).toBe('https://www.shop.example/?coupon=(redacted)&token=kept');
+  });
+});

@@ -6,7 +6,7 @@
 // Each event of a batch stands alone: a beacon never sees its answer, so one bad event must not
 // take the page views sent with it down. Refused events are named in a 4xx answer (and in the
 // rejected-requests log); the others are taken.
-import { type CheckedEvent, checkEvent, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, type UpdateInput } from '@shopbeacon/protocol';
+import { type CheckedEvent, checkEvent, EVENTS, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, redactEmails, type UpdateInput } from '@shopbeacon/protocol';
 import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
 import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
 import { invalidFields, type Problem } from './problem';
@@ -82,6 +82,22 @@ function refuseForSite(site: IngestSite, input: CollectInput) {
   });
 }
 
+/** Names of the URL fields of each event type (url, referrer, image_url, cart_recovery_url, …). */
+const URL_FIELDS = Object.fromEntries(
+  Object.entries(EVENTS).map(([type, e]) => [type, Object.entries(e.fields as Record<string, { t: string }>).filter(([, k]) => k.t === 'url').map(([name]) => name)]),
+) as Record<string, string[]>;
+
+/**
+ * The event's data as stored: email addresses redacted in every URL it carries, whatever sent it
+ * (an older SDK, a shop's own page view, a GET-mode checkout's thank-you URL), as the SDK does
+ * before sending (protocol's redact.ts).
+ */
+function withoutEmails(ev: CheckedEvent) {
+  const data: Record<string, unknown> = { ...(ev.data as Record<string, unknown>) };
+  for (const name of URL_FIELDS[ev.type] ?? []) if (typeof data[name] === 'string') data[name] = redactEmails(data[name] as string);
+  return data;
+}
+
 /** The UTC day of a time, as site_usage counts it. */
 export const usageDay = (now: number) => new Date(now).toISOString().slice(0, 10);
 
@@ -95,7 +111,7 @@ export const usageDay = (now: number) => new Date(now).toISOString().slice(0, 10
  * hold 100 page views.
  */
 export function collectStatements(site: IngestSite, events: CheckedEvent[], now: number, requestId: number) {
-  const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, data: JSON.stringify(ev.data), ts: ev.ts }));
+  const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, data: JSON.stringify(withoutEmails(ev)), ts: ev.ts }));
   const day = usageDay(now);
   const stmts: Stmt[] = [
     {

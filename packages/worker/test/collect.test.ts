@@ -357,3 +357,23 @@ describe('GET /api/events/recent', () => {
     expect(seen[199].data.title).toBe('p10');
   });
 });
+
+describe('personal data in stored URLs', () => {
+  it('email addresses in every URL of an event are redacted before it is stored, whatever sent it; other fields are kept', async () => {
+    const site = await newSite();
+    await put(site, '/api/settings', { get_mode: true });
+    const batch = [
+      event('page', { url: 'https://shop.example/thanks?order=1&email=jane%40doe.com', referrer: 'https://shop.example/account/jane@doe.com', title: 'Thanks jane@doe.com' }),
+      event('product', { product_id: 'P-1', url: 'https://shop.example/p/1?by=a.b@c.example', image_url: 'https://cdn.example/logo@2x.png' }),
+      event('cart', { items: [], cart_recovery_url: 'https://shop.example/cart?for=jane%40doe.com&r=abc' }),
+      event('account', { customer_email: 'jane@doe.com', action: 'account' }),
+    ];
+    expect((await beacon({ key: site.publicKey, events: batch })).status).toBe(204);
+    const byType = Object.fromEntries((await events(site)).map((e) => [e.type, e.data]));
+    expect(byType.page).toEqual({ url: 'https://shop.example/thanks?order=1&email=(redacted)', referrer: 'https://shop.example/account/(redacted)', title: 'Thanks jane@doe.com' });
+    expect(byType.product).toMatchObject({ url: 'https://shop.example/p/1?by=(redacted)', image_url: 'https://cdn.example/logo@2x.png' }); // a resolution suffix, not an address
+    expect(byType.cart.cart_recovery_url).toBe('https://shop.example/cart?for=(redacted)&r=abc');
+    expect(byType.account.customer_email).toBe('jane@doe.com'); // a profile field, not a URL: the profile needs it
+  });
+});
+
