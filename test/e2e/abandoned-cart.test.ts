@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { serveExamples } from '../../scripts/examples-server';
 import { launchChromium, skipWithoutChromium } from './chromium';
 import { basicAuth, runSite, type SiteKeys, siteJson } from './global-setup';
-import { startReceiver } from './receiver';
+import { Receiver } from './receiver';
 
 type Json = Record<string, any>;
 const skip = skipWithoutChromium('the abandoned cart in a browser');
@@ -19,7 +19,7 @@ describe.skipIf(skip)('cart.abandoned from the example shop in Chromium', () => 
   let server: Server;
   let shop = '';
   let site: SiteKeys;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
+  let receiver: Receiver;
 
   const api = async (path: string, method = 'GET', body?: unknown) => {
     const res = await fetch(`${inject('baseUrl')}${path}`, {
@@ -48,9 +48,9 @@ describe.skipIf(skip)('cart.abandoned from the example shop in Chromium', () => 
     server = await serveExamples({ tracker: inject('baseUrl'), publicKey: site.publicKey, port: 0 });
     shop = `http://localhost:${(server.address() as AddressInfo).port}`;
     await api('/api/settings', 'PUT', { get_mode: true, allowed_origins: [shop] }); // the thank-you page sends the order
-    receiver = await startReceiver();
-    const hook = await api('/api/webhooks', 'POST', { url: receiver.url, events: ['cart.abandoned'] });
-    receiver.useSecret(hook.secret);
+    receiver = await Receiver.start();
+    const hook = await api('/api/webhooks', 'POST', { url: receiver.url(), events: ['cart.abandoned'] });
+    receiver.secret = hook.secret;
   });
 
   afterAll(async () => {

@@ -1,8 +1,9 @@
 // The merchant dashboard in a real browser (Debian's Chromium, driven by playwright-core), against
 // the real `npm run dev`: log in, watch an order from the seed's PHP client and a refused request
 // arrive without a reload, change every setting and read it back from the API, rotate the key,
-// share a read-only link and revoke it, and check an XSS customer name stays text. Every page is
-// screenshotted at 1280 and 375 px into test-results/screenshots/. Without /usr/bin/chromium the
+// share a read-only link and revoke it, add a webhook endpoint (its secret shown once) and watch
+// an order's delivery to a local receiver on the Deliveries page, and check an XSS customer name
+// stays text. Every page is screenshotted at 1280 and 375 px into test-results/screenshots/. Without /usr/bin/chromium the
 // tests are skipped, except in CI (CI=true) where they fail.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -11,6 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { launchChromium, skipWithoutChromium } from './chromium';
 import { basicAuth, root, runSite, type SiteKeys, siteJson } from './global-setup';
+import { Receiver } from './receiver';
 
 const skip = skipWithoutChromium('the dashboard tests');
 
@@ -89,6 +91,13 @@ function runPhp(orderId: string, keys = site) {
     env: { ...process.env, SHOPBEACON_URL: base, SHOPBEACON_PUBLIC_KEY: keys.publicKey, SHOPBEACON_PRIVATE_KEY: keys.privateKey, SHOPBEACON_ORDER_ID: orderId },
   });
   return { status: r.status, output: `${r.stdout}\n${r.stderr}` };
+}
+
+/** At 1280 px no table is wider than its box: long cells (an endpoint URL) wrap, the table never scrolls sideways. */
+async function tablesFit(page: Page) {
+  const boxes = await page.evaluate(() => [...document.querySelectorAll('.table-box')].map((box) => [box.querySelector('table')?.id, box.scrollWidth - box.clientWidth] as const));
+  expect(boxes.length).toBeGreaterThan(0);
+  for (const [id, over] of boxes) expect(over, `#${id} is wider than its box by ${over} px`).toBeLessThanOrEqual(0);
 }
 
 /** Marks the window: the mark is gone if the page reloads or navigates. */
@@ -313,6 +322,87 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     expect([...merchant.problems, ...dev.problems]).toEqual([]);
     await merchant.context.close();
     await dev.context.close();
+  });
+
+  it('a webhook endpoint added on its page shows its secret once; an order is delivered to it, listed on the Deliveries page, and sent again', async () => {
+    const receiver = await Receiver.start();
+    // A long path without a break: the Endpoint URL cells must wrap it.
+    const url = receiver.url(`/hooks/shopbeacon/${'a-long-path-segment-'.repeat(6)}end`);
+    const { context, page, problems } = await newPage();
+    const nav = (name: string) => page.getByRole('navigation').getByRole('link', { name });
+    try {
+      await logIn(page);
+      await nav('Deliveries').click();
+      await page.waitForURL(`${base}/dashboard/deliveries`);
+      await expect(page.locator('main .empty').textContent()).resolves.toContain('Add a webhook endpoint');
+      await nav('Webhooks').click();
+      await page.waitForURL(`${base}/dashboard/webhooks`);
+
+      // Refused first: the reason next to the field, nothing added.
+      await page.getByLabel('Endpoint URL').fill('ftp://hooks.shop.example/in');
+      await page.getByLabel(/order\.created/).check();
+      await page.getByRole('button', { name: 'Add the endpoint' }).click();
+      await expect(page.locator('#err-url').textContent()).resolves.toBe('must be an http(s) URL');
+      await shoot(page, 'webhooks-error');
+      expect(await page.locator('#webhooks').count()).toBe(0);
+
+      await page.getByLabel('Endpoint URL').fill(url);
+      await page.getByRole('button', { name: 'Add the endpoint' }).click();
+      await page.waitForURL(`${base}/dashboard/webhooks`);
+      receiver.secret = (await page.locator('#webhook-secret').textContent())!;
+      expect(receiver.secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+      const row = page.locator('#webhooks tbody tr', { hasText: 'a-long-path-segment' });
+      expect(await row.locator('td.c-url').textContent()).toBe(url);
+      expect(await row.locator('td.c-events').textContent()).toBe('order.created');
+      await shoot(page, 'webhooks');
+      await tablesFit(page);
+      // Shown once: a reload does not show it again, and never adds a second endpoint.
+      await page.reload();
+      expect(await page.locator('#webhook-secret').count()).toBe(0);
+      expect(await page.content()).not.toContain(receiver.secret);
+      expect(await page.locator('#webhooks tbody tr').count()).toBe(1);
+
+      // An order: the receiver verifies it with the secret the page showed.
+      expect((await api('/api/updateOrder', { method: 'POST', body: order('E2E-WEBHOOK-1') })).status).toBe(200);
+      await receiver.until('order.created', () => receiver.received.length === 1);
+      expect(receiver.received[0].payload).toMatchObject({ type: 'order.created', data: { order: { order_idorder: 'E2E-WEBHOOK-1' } } });
+      await nav('Deliveries').click();
+      const delivery = page.locator('#deliveries tbody tr').first();
+      await expect
+        .poll(async () => {
+          await page.reload();
+          return delivery.locator('td.c-status').textContent();
+        }, { timeout: LIVE_MS })
+        .toBe('delivered');
+      expect(await page.locator('#deliveries tbody tr').count()).toBe(1);
+      expect(await delivery.locator('td.c-trigger').textContent()).toMatch(/^order\.created\ntrg_[0-9a-f]{24}$/);
+      expect(await delivery.locator('td.c-url').textContent()).toBe(url);
+      expect(await delivery.locator('td.c-attempts').textContent()).toBe('1');
+      expect(await delivery.locator('td.c-answer').textContent()).toBe('200');
+      await shoot(page, 'deliveries');
+      await tablesFit(page);
+
+      // Send again: the same webhook-id, so a receiver can tell it is a repeat.
+      await delivery.getByRole('button', { name: 'Send again' }).click();
+      await page.waitForURL(`${base}/dashboard/deliveries?sent=1`);
+      await expect(page.getByRole('status').first().textContent()).resolves.toContain('Queued to be sent again');
+      await receiver.until('the delivery sent again', () => receiver.received.length === 2);
+      expect(receiver.received[1].id).toBe(receiver.received[0].id);
+
+      // Removed (after the page that asks): the later tests' orders are not for it.
+      await nav('Webhooks').click();
+      await row.getByRole('link', { name: 'Remove…' }).click();
+      await expect(page.locator('#remove-url').textContent()).resolves.toBe(url);
+      await shoot(page, 'webhook-remove');
+      await page.getByRole('button', { name: 'Remove the endpoint' }).click();
+      await page.waitForURL(`${base}/dashboard/webhooks?removed=1`);
+      expect(await page.locator('#webhooks').count()).toBe(0);
+      expect(((await (await api('/api/webhooks')).json()) as Json).webhooks).toEqual([]);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await receiver.close();
+    }
   });
 
   it('a customer named <img src=x onerror=alert(1)> renders as inert text, on the page and after live refreshes', async () => {

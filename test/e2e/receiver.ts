@@ -1,6 +1,7 @@
-// A webhook receiver on this machine, as a shop's automation tool would run one: it verifies each
-// delivery with the standardwebhooks package unchanged (401 when it does not verify), answers 200
-// (or what `status` says, for the retry tests) and keeps what it got.
+// A webhook receiver on this machine for the e2e tests (`npm run dev` sets WEBHOOKS_ALLOW_LOCAL=1,
+// so an endpoint may be http://127.0.0.1): it verifies each delivery with the standardwebhooks
+// package, unchanged, and the secret the test was shown (401 when it does not verify), answers
+// 500 once when told to, and records what it took.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -13,10 +14,13 @@ export interface Received {
   payload: Json;
 }
 
-export async function startReceiver(status: (payload: Json) => number = () => 200) {
-  const received: Received[] = [];
-  let secret = '';
-  const server = createServer((req, res) => {
+export class Receiver {
+  /** The endpoint's secret, as the API or the dashboard showed it. */
+  secret = '';
+  /** Answer the next verified delivery with 500. */
+  failNext = false;
+  readonly received: Received[] = [];
+  private readonly server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (body += c));
@@ -24,30 +28,39 @@ export async function startReceiver(status: (payload: Json) => number = () => 20
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
       let payload: Json;
       try {
-        payload = new Webhook(secret).verify(body, headers) as Json;
+        payload = new Webhook(this.secret).verify(body, headers) as Json;
       } catch {
         res.writeHead(401).end();
         return;
       }
-      const answer = status(payload);
-      received.push({ id: headers['webhook-id'], status: answer, payload });
-      res.writeHead(answer).end();
+      const status = this.failNext ? 500 : 200;
+      this.failNext = false;
+      this.received.push({ id: headers['webhook-id'], status, payload });
+      res.writeHead(status).end();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    received,
-    /** The endpoint's secret, once the Worker issued it. */
-    useSecret: (s: string) => void (secret = s),
-    /** Waits for what the test expects, with what arrived in the error if it does not. */
-    async until(what: string, done: () => boolean, ms = 20_000) {
-      for (const end = Date.now() + ms; Date.now() < end; ) {
-        if (done()) return;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error(`${what}: not within ${ms / 1000} s; received ${JSON.stringify(received.map((r) => [r.id, r.status, r.payload.type]))}`);
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
+
+  static async start(): Promise<Receiver> {
+    const receiver = new Receiver();
+    await new Promise<void>((r) => receiver.server.listen(0, '127.0.0.1', r));
+    return receiver;
+  }
+
+  /** The URL of `path` on this receiver (every path is taken). */
+  url(path = '/hooks') {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  /** Until `done()`, polled every 100 ms; past `ms`, fails with what was received. */
+  async until(what: string, done: () => boolean, ms = 20_000) {
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      if (done()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`${what}: not within ${ms / 1000} s; received ${JSON.stringify(this.received.map((r) => [r.id, r.status, r.payload.type]))}`);
+  }
+
+  close() {
+    return new Promise<void>((r) => this.server.close(() => r()));
+  }
 }

@@ -5,16 +5,17 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { basicAuth, root, runSite, type SiteKeys, siteJson } from './global-setup';
-import { startReceiver } from './receiver';
+import { Receiver } from './receiver';
 
 type Json = Record<string, any>;
+
 const hasPhp = spawnSync('php', ['-r', 'echo function_exists("curl_init") ? "yes" : "no";'], { encoding: 'utf8' }).stdout === 'yes';
 const skip = !hasPhp && process.env.CI !== 'true';
 
 describe.skipIf(skip)('webhooks from npm run dev to a local receiver', () => {
   let site: SiteKeys;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let failNext = false;
+  let receiver: Receiver;
+  let url = '';
 
   const api = (path: string, init: RequestInit = {}) =>
     fetch(`${inject('baseUrl')}${path}`, { ...init, headers: { authorization: basicAuth(site.publicKey, site.privateKey), 'content-type': 'application/json', ...init.headers } });
@@ -31,14 +32,11 @@ describe.skipIf(skip)('webhooks from npm run dev to a local receiver', () => {
 
   beforeAll(async () => {
     site = siteJson(runSite(['create', '--name', 'Webhooks e2e shop', '--json'], inject('stateDir')));
-    receiver = await startReceiver(() => {
-      const status = failNext ? 500 : 200;
-      failNext = false;
-      return status;
-    });
-    const made = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url: receiver.url, events: ['order.created', 'order.state_changed'] }) });
+    receiver = await Receiver.start();
+    url = receiver.url('/hooks');
+    const made = await api('/api/webhooks', { method: 'POST', body: JSON.stringify({ url, events: ['order.created', 'order.state_changed'] }) });
     expect(made.status).toBe(201);
-    receiver.useSecret(((await made.json()) as Json).secret);
+    receiver.secret = ((await made.json()) as Json).secret;
   });
 
   afterAll(() => receiver.close());
@@ -56,13 +54,13 @@ describe.skipIf(skip)('webhooks from npm run dev to a local receiver', () => {
   });
 
   it('a delivery answered 500 comes again with the same webhook-id', async () => {
-    failNext = true;
+    receiver.failNext = true;
     php('50');
     await receiver.until('the retry', () => receiver.received.filter((r) => r.payload.data?.new === 50).length >= 2);
     const tries = receiver.received.filter((r) => r.payload.data?.new === 50);
     expect(tries.map((r) => r.status)).toEqual([500, 200]);
     expect(tries[0].id).toBe(tries[1].id);
     const deliveries = ((await (await api('/api/deliveries/recent')).json()) as Json).deliveries as Json[];
-    expect(deliveries.find((d) => d.webhook_id === tries[0].id)).toMatchObject({ status: 'delivered', attempts: 2, last_status: 200, endpoint: { url: receiver.url } });
+    expect(deliveries.find((d) => d.webhook_id === tries[0].id)).toMatchObject({ status: 'delivered', attempts: 2, last_status: 200, endpoint: { url } });
   });
 });

@@ -377,3 +377,14 @@ describe('deliveries', () => {
     expect(b.queries).toBe(a.queries);
   });
 });
+
+describe('a site deleted behind the Worker’s back', () => {
+  it('adding a webhook answers 404, not 500 (its keys were still cached)', async () => {
+    const site = await newSite();
+    await get(site, '/api/webhooks'); // the keys cached in the isolate
+    await env.DB.prepare('DELETE FROM sites WHERE id = ?').bind(site.siteId).run();
+    const res = await send(site, '/api/webhooks', { url: 'https://hooks.receiver.example.com/gone', events: ['*'] });
+    expect(res.status).toBe(404);
+    expect((await json(res)).error.code).toBe('not_found');
+  });
+});

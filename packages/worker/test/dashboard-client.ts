@@ -1,5 +1,8 @@
 // A tiny browser for the dashboard's workerd tests: keeps cookies, sends forms the way a page
 // of this origin does (Origin header), and never follows redirects, so tests see them.
+import { createExecutionContext } from 'cloudflare:test';
+import { env } from 'cloudflare:workers';
+import worker from '../src/index';
 import { SELF, type TestSite } from './helpers';
 
 export const ORIGIN = 'https://tracker.test';
@@ -9,12 +12,14 @@ export class Client {
   constructor(
     readonly origin = ORIGIN,
     readonly headers: Record<string, string> = {},
+    /** What answers: the Worker under test, or the Worker with other bindings (workerWith). */
+    readonly worker: Pick<Fetcher, 'fetch'> = SELF,
   ) {}
 
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers({ ...this.headers, ...(init.headers as Record<string, string>) });
     if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await SELF.fetch(`${this.origin}${path}`, { ...init, headers, redirect: 'manual' });
+    const res = await this.worker.fetch(`${this.origin}${path}`, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
       const [pair] = line.split(';');
       const eq = pair.indexOf('=');
@@ -56,3 +61,8 @@ export async function loggedIn(site: TestSite, client = new Client()): Promise<C
   if (res.status !== 303) throw new Error(`login answered ${res.status}: ${await res.text()}`);
   return client;
 }
+
+/** The Worker under test with some bindings replaced (a fake queue, WEBHOOKS_ALLOW_LOCAL unset), for a Client. */
+export const workerWith = (bindings: Partial<Cloudflare.Env>): Pick<Fetcher, 'fetch'> => ({
+  fetch: async (input: RequestInfo | URL, init?: RequestInit) => worker.fetch(new Request(input, init), { ...env, ...bindings }, createExecutionContext()),
+});

@@ -3,6 +3,10 @@
 // endpoint that is not the merchant's own could be made to receive signed data, and an internal
 // address probed). WEBHOOKS_ALLOW_LOCAL=1 (npm run dev, the tests) lets a local receiver in.
 // Redirects are never followed (deliver.ts), so a public host cannot bounce a delivery inward.
+import type { Env } from '../env';
+
+/** Whether the deployment lets endpoints be local (WEBHOOKS_ALLOW_LOCAL=1). */
+export const localAllowed = (env: Pick<Env, 'WEBHOOKS_ALLOW_LOCAL'>) => env.WEBHOOKS_ALLOW_LOCAL === '1';
 
 const RESERVED_SUFFIXES = ['localhost', 'local', 'internal', 'intranet', 'lan', 'home', 'corp', 'private', 'test', 'invalid', 'example', 'onion', 'home.arpa'];
 

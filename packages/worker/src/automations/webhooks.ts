@@ -62,11 +62,14 @@ export async function createWebhook(db: D1Database, siteId: number, input: { url
   const row = await db
     .prepare(
       `INSERT INTO webhooks (site_id, url, events, secret, created_at)
-       SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT count(*) FROM webhooks WHERE site_id = ?1 AND kind = 'webhook') < ${WEBHOOKS_PER_SITE}
+       SELECT ?1, ?2, ?3, ?4, ?5 FROM sites WHERE id = ?1 AND (SELECT count(*) FROM webhooks WHERE site_id = ?1 AND kind = 'webhook') < ${WEBHOOKS_PER_SITE}
        RETURNING id, url, events, created_at, rotated_at`,
     )
     .bind(siteId, input.url, JSON.stringify(input.events), secret, now)
     .first<WebhookRow>();
+  // A site deleted since its keys (or session) were checked: nothing to add to.
+  if (!row && !(await db.prepare('SELECT 1 FROM sites WHERE id = ?').bind(siteId).first()))
+    throw new ProblemError({ status: 404, code: 'not_found', message: 'No such site: it was deleted.' });
   if (!row) throw invalidFields([{ field: 'url', reason: `a site has at most ${WEBHOOKS_PER_SITE} webhooks: remove one first` }]);
   return { ...view(row), secret };
 }

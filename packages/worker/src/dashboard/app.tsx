@@ -12,11 +12,13 @@ import { PageError } from './page-error';
 import { ErrorPage } from './pages/error';
 import { page } from './render';
 import { codeRoutes } from './routes/code';
+import { deliveryRoutes } from './routes/deliveries';
 import { loginRoutes } from './routes/login';
 import { settingsRoutes } from './routes/settings';
 import { shareAdminRoutes } from './routes/share-admin';
 import { sharedRoutes } from './routes/shared';
 import { viewRoutes } from './routes/views';
+import { webhookRoutes } from './routes/webhooks';
 
 export const dashboardRoutes = new Hono<DashEnv>();
 
@@ -50,6 +52,8 @@ dashboardRoutes.route('/', assetRoutes);
 dashboardRoutes.route('/', loginRoutes);
 dashboardRoutes.route('/', viewRoutes);
 dashboardRoutes.route('/', settingsRoutes);
+dashboardRoutes.route('/', webhookRoutes);
+dashboardRoutes.route('/', deliveryRoutes);
 dashboardRoutes.route('/', codeRoutes);
 dashboardRoutes.route('/', shareAdminRoutes);
 dashboardRoutes.route('/', sharedRoutes);

@@ -1,7 +1,7 @@
 // Pieces shared by the dashboard's pages and the share page.
 import type { Child } from 'hono/jsx';
 import { scriptTag, npmImport, phpUpdateOrder } from './snippets';
-import type { Table } from './tables';
+import type { Column, Table } from './tables';
 
 /** The hidden per-session token every state-changing form carries (forms.ts checks it). */
 export const CsrfInput = ({ token }: { token: string }) => <input type="hidden" name="_csrf" value={token} />;
@@ -13,6 +13,69 @@ export function FieldErrors({ id, errors }: { id: string; errors?: string[] }) {
     <p class="field-error" id={`err-${id}`}>
       {errors.join('; ')}
     </p>
+  );
+}
+
+export type Errors = Record<string, string[]>;
+
+/** aria attributes of an input that has errors (FieldErrors shows them). */
+export const invalid = (errors: Errors, id: string) => (errors[id] ? { 'aria-invalid': 'true', 'aria-describedby': `err-${id}` } : {});
+
+/** A table's header row; `action` labels (for screen readers) a last column of buttons. */
+export const HeadRow = ({ columns, action }: { columns: Column[]; action?: string }) => (
+  <tr>
+    {columns.map((c) => (
+      <th scope="col">{c.label}</th>
+    ))}
+    {action ? (
+      <th scope="col">
+        <span class="sr-only">{action}</span>
+      </th>
+    ) : null}
+  </tr>
+);
+
+/** A row's cells, each labelled by its column (the phone layout shows the label); badge columns carry data-v. */
+export const TextCells = ({ columns, cells }: { columns: Column[]; cells: string[] }) => (
+  <>
+    {cells.map((text, i) => (
+      <td data-label={columns[i].label} class={`c-${columns[i].key}`} data-v={columns[i].badge ? text : undefined}>
+        {text}
+      </td>
+    ))}
+  </>
+);
+
+/** A form of one button that changes something (with the session's CSRF token). */
+export const PostButton = ({ action, csrf, label, danger }: { action: string; csrf: string; label: string; danger?: boolean }) => (
+  <form method="post" action={action}>
+    <CsrfInput token={csrf} />
+    <button type="submit" class={danger ? 'danger' : undefined}>
+      {label}
+    </button>
+  </form>
+);
+
+/** A table of text rows, each ending with a cell of buttons and links (`action` names that column for screen readers). */
+export function ActionTable<T>(p: { id: string; columns: Column[]; rows: T[]; cells: (row: T) => string[]; action: string; actions: (row: T) => Child }) {
+  return (
+    <div class="table-box">
+      <table class="data" id={p.id}>
+        <thead>
+          <HeadRow columns={p.columns} action={p.action} />
+        </thead>
+        <tbody>
+          {p.rows.map((row) => (
+            <tr>
+              <TextCells columns={p.columns} cells={p.cells(row)} />
+              <td data-label="" class="c-actions">
+                <div class="actions">{p.actions(row)}</div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
@@ -30,20 +93,12 @@ export function LiveTable(props: { id: string; table: Table; live: string; empty
       <div class="table-box">
         <table class="data" id={props.id} data-live={props.live} data-filter={props.filter}>
           <thead>
-            <tr>
-              {columns.map((c) => (
-                <th scope="col">{c.label}</th>
-              ))}
-            </tr>
+            <HeadRow columns={columns} />
           </thead>
           <tbody>
             {rows.map((cells) => (
               <tr>
-                {cells.map((text, i) => (
-                  <td data-label={columns[i].label} class={`c-${columns[i].key}`} data-v={columns[i].badge ? text : undefined}>
-                    {text}
-                  </td>
-                ))}
+                <TextCells columns={columns} cells={cells} />
               </tr>
             ))}
           </tbody>

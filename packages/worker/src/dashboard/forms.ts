@@ -28,3 +28,6 @@ export async function readForm(c: Context<DashEnv>): Promise<Form> {
 }
 
 export const field = (form: Form, name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
+
+/** Every value posted under a name (checkboxes, repeated rows), as text. */
+export const list = (v: Form[string] | undefined) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => (typeof x === 'string' ? x : ''));

@@ -14,6 +14,8 @@ const LINKS = [
   ['events', 'Events'],
   ['rejections', 'Rejected'],
   ['settings', 'Settings'],
+  ['webhooks', 'Webhooks'],
+  ['deliveries', 'Deliveries'],
   ['code', 'Code examples'],
   ['share', 'Share'],
 ] as const;

@@ -2,7 +2,7 @@
 // same updateSettings checks it), and its field errors back to the inputs they are about.
 import type { FieldError } from '@shopbeacon/protocol';
 import type { Settings } from '../settings';
-import type { Form } from './forms';
+import { type Form, list } from './forms';
 
 export interface SettingsValues {
   get_mode: boolean;
@@ -47,7 +47,6 @@ export function valuesFromSettings(s: Settings): SettingsValues {
 }
 
 const one = (v: Form[string] | undefined) => (typeof v === 'string' ? v : '');
-const list = (v: Form[string] | undefined) => (Array.isArray(v) ? v : v === undefined ? [] : [v]).map((x) => (typeof x === 'string' ? x : ''));
 
 /** What the form posted (parseBody with all: true), as values to re-render on error. */
 export function valuesFromForm(form: Form): SettingsValues {

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { recentDeliveries, sendAgain } from '../automations/deliveries';
 import { enqueueAfter } from '../automations/outbox';
+import { localAllowed } from '../automations/targets';
 import { checkManual, fireManual, recentTriggers } from '../automations/triggers';
 import { checkWebhook, createWebhook, deleteWebhook, listWebhooks, rotateWebhookSecret } from '../automations/webhooks';
 import { limitBody, readBody } from '../body';
@@ -23,7 +24,7 @@ automationRoutes.post('/triggers/:identifier', limitBody(), async (c) => {
 automationRoutes.get('/webhooks', async (c) => c.json({ webhooks: await listWebhooks(c.env.DB, c.get('site').id) }));
 
 automationRoutes.post('/webhooks', limitBody(), async (c) => {
-  const input = checkWebhook(await readBody(c), c.env.WEBHOOKS_ALLOW_LOCAL === '1');
+  const input = checkWebhook(await readBody(c), localAllowed(c.env));
   return c.json(await createWebhook(c.env.DB, c.get('site').id, input), 201);
 });
 

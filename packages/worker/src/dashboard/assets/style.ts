@@ -23,6 +23,7 @@ main { max-width: 1280px; margin: 0 auto; padding: 1rem; }
 .intro { color: var(--muted); max-width: 60rem; margin-top: 0; }
 .hint { color: var(--muted); font-size: .9em; margin: .25rem 0; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem; margin: 1rem 0; }
+.card > h2:first-of-type { margin-top: 0; }
 .login { max-width: 26rem; display: grid; gap: .4rem; }
 label { font-weight: 600; }
 label.check { font-weight: normal; display: block; margin: .25rem 0; }
@@ -33,13 +34,15 @@ textarea { font-family: ui-monospace, monospace; }
 fieldset { border: 0; padding: 0; margin: 0 0 .75rem; min-width: 0; }
 legend { font-weight: 600; padding: 0; }
 .field { margin: 0 0 .75rem; }
+/* A field's label above its input, whatever the label's length. */
+.field > label:not(.check) { display: block; margin-bottom: .15rem; }
 .field-error { color: var(--bad); margin: .25rem 0 0; font-size: .9em; }
 .optin { display: grid; gap: 0 1rem; grid-template-columns: 1fr; }
 .cf-rows { display: grid; gap: .25rem; }
 .cf-row { display: grid; grid-template-columns: 7rem 1fr; gap: 0 .75rem; }
 .cf-row .field-error { grid-column: 1 / -1; }
 button, .button { font: inherit; display: inline-block; padding: .45rem .9rem; border-radius: 6px; border: 1px solid var(--accent); background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; }
-button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
+button.danger, .button.danger { background: #fff; color: var(--bad); border-color: var(--bad); }
 .notice { border-radius: 8px; padding: .75rem 1rem; margin: 1rem 0; border: 1px solid var(--line); background: #fff; overflow-wrap: anywhere; }
 .notice.ok { border-color: #9fd4b6; background: #effaf3; }
 .notice.error { border-color: #f1a9a0; background: #fff3f1; color: var(--bad); }
@@ -53,19 +56,29 @@ table.data th { background: #eef1f5; font-size: .85em; white-space: nowrap; }
 table.data td { white-space: pre-wrap; overflow-wrap: break-word; }
 table.data td.c-data, table.data td.c-excerpt, table.data td.c-reasons { font: 12px/1.4 ui-monospace, monospace; min-width: 16rem; max-width: 36rem; overflow-wrap: anywhere; }
 td.c-id, td.c-sbt { font-family: ui-monospace, monospace; }
+/* Endpoint URLs, errors and trigger identifiers can be long words: they wrap anywhere rather than widen the table. */
+table.data td.c-url, table.data td.c-error, table.data td.c-trigger { overflow-wrap: anywhere; }
+table.data td.c-url { min-width: 12rem; }
+table.data td.c-trigger { min-width: 15rem; font: 13px/1.45 ui-monospace, monospace; }
+.actions { display: flex; flex-wrap: wrap; align-items: center; gap: .4rem .75rem; }
+.actions form { margin: 0; }
+.actions button, .actions .button { white-space: nowrap; }
+table.data td.c-actions .actions { flex-wrap: nowrap; }
 td.c-amount { text-align: right; font-variant-numeric: tabular-nums; }
 table.data td[data-v], table.data td.c-route, table.data td.c-date, table.data td.c-received, table.data td.c-updated, table.data td.c-time { white-space: nowrap; }
-td[data-v=yes], td[data-v=paid], td[data-v=sent], td[data-v=received] { color: var(--ok); font-weight: 600; }
+td[data-v=yes], td[data-v=paid], td[data-v=sent], td[data-v=received], td[data-v=delivered] { color: var(--ok); font-weight: 600; }
+td[data-v=failed] { color: var(--bad); font-weight: 600; }
+td[data-v=pending] { color: var(--warn); font-weight: 600; }
 td[data-v=no], td[data-v=cancelled] { color: var(--muted); }
 td.c-code { color: var(--bad); font-weight: 600; }
 .empty { color: var(--muted); }
 .code { margin: 1rem 0; }
 .code-head { display: flex; align-items: center; justify-content: space-between; gap: 1rem; }
 .code-head button { padding: .2rem .7rem; white-space: nowrap; flex-shrink: 0; }
-/* Shown-once values (a share URL, a new private key): wrapped, so all of it is in view to copy. */
-#share-url, #new-private-key { white-space: pre-wrap; overflow-wrap: anywhere; }
+/* Shown-once values (a share URL, a new private key, a webhook secret): wrapped, so all of it is in view to copy. */
+#share-url, #new-private-key, #webhook-secret { white-space: pre-wrap; overflow-wrap: anywhere; }
 pre { background: #101827; color: #e6ecf5; padding: .75rem; border-radius: 8px; overflow-x: auto; max-width: 100%; margin: .4rem 0; }
-p code, li code { background: #eef1f5; padding: .05rem .3rem; border-radius: 4px; overflow-wrap: anywhere; }
+p code, li code, label code { background: #eef1f5; padding: .05rem .3rem; border-radius: 4px; overflow-wrap: anywhere; }
 .toc { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: .5rem 0 1rem; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 
@@ -86,7 +99,8 @@ p code, li code { background: #eef1f5; padding: .05rem .3rem; border-radius: 4px
   table.data td::before { content: attr(data-label); font: 600 12px/1.6 system-ui, sans-serif; color: var(--muted); }
   td.c-amount { text-align: left; }
   table.data td[data-v], table.data td.c-route, table.data td.c-date, table.data td.c-received, table.data td.c-updated, table.data td.c-time { white-space: pre-wrap; }
-  table.data td.c-data, table.data td.c-excerpt, table.data td.c-reasons { min-width: 0; max-width: none; }
+  table.data td.c-data, table.data td.c-excerpt, table.data td.c-reasons, table.data td.c-url, table.data td.c-trigger { min-width: 0; max-width: none; }
+  table.data td.c-actions .actions { flex-wrap: wrap; }
   table.data td > * { min-width: 0; }
 }
 `;

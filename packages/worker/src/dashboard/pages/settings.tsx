@@ -1,14 +1,9 @@
 // Seed 000's tracker settings: the keys, GET mode, the order validation status, the GDPR bases
 // and opt-in targets, custom fields, and (ours) the origins the tracker may send from, the daily
-// quota, and the opt-in / opt-out callbacks with their secret.
-import { CodeBlock, CsrfInput, FieldErrors, Notice } from '../components';
+// quota, abandoned carts, and the opt-in / opt-out callbacks with their secret.
+import { CodeBlock, CsrfInput, type Errors, FieldErrors, invalid, Notice } from '../components';
 import { Layout, type Nav } from '../layout';
 import { BLANK_CUSTOM_FIELD_ROWS, type SettingsValues } from '../settings-form';
-
-type Errors = Record<string, string[]>;
-
-/** aria attributes of an input that has errors. */
-const invalid = (errors: Errors, id: string) => (errors[id] ? { 'aria-invalid': 'true', 'aria-describedby': `err-${id}` } : {});
 
 function TextInput({ id, label, value, errors, hint }: { id: string; label: string; value: string; errors: Errors; hint?: string }) {
   return (
