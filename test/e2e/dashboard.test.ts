@@ -218,6 +218,10 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await page.locator('#cf_name_0').fill('Loyalty tier');
     await page.getByLabel(/Shop origins the tracker may send from/).fill('https://shop.example\nhttp://localhost:8788');
     await page.getByLabel(/Events the browser tracker may send per day/).fill('250000');
+    await page.getByLabel(/Minutes after which a cart that no order followed counts as abandoned/).fill('30');
+    await page.getByLabel('Opt-in callback URL').fill('https://shop.example/optin');
+    await page.getByLabel('Opt-out callback URL').fill('https://shop.example/optout');
+    await page.getByLabel(/Security parameter/).fill('S3cret-param');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.waitForURL(`${base}/dashboard/settings?saved=1`);
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('Settings saved.');
@@ -229,6 +233,10 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
       custom_fields: [{ id: 327, name: 'Loyalty tier' }],
       allowed_origins: ['https://shop.example', 'http://localhost:8788'],
       daily_event_quota: 250_000,
+      abandoned_cart_minutes: 30,
+      optin_callback_url: 'https://shop.example/optin',
+      optout_callback_url: 'https://shop.example/optout',
+      callback_secret: 'S3cret-param',
     });
     // The validation setting shows at once on the verify view: a taken order is now validated.
     await page.goto(`${base}/dashboard/orders`);
@@ -248,6 +256,9 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await page.getByLabel(/Shop origins the tracker may send from/).fill('');
     await page.getByLabel('Legal basis on a new order').fill('purchase');
     await page.getByLabel(/Events the browser tracker may send per day/).fill('');
+    await page.getByLabel('Opt-in callback URL').fill('');
+    await page.getByLabel('Opt-out callback URL').fill('');
+    await page.getByLabel(/Security parameter/).fill('');
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.waitForURL(`${base}/dashboard/settings?saved=1`);
     expect(((await (await api('/api/settings')).json()) as Json).settings.daily_event_quota).toBe(1_000_000);
