@@ -1,6 +1,8 @@
 // The verify views: orders (names of states, validated per the site's setting, source, filter),
 // events and rejected requests, their JSON for the live refresh, and escaping of shop data.
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
+import { ordersPerHour } from '../src/dashboard/data';
 import { loggedIn } from './dashboard-client';
 import { newSite, post, put, SELF, seedOrder } from './helpers';
 
@@ -27,8 +29,8 @@ describe('verify order upload', () => {
     expect(rows[0]).toContain('<td data-label="Tags" class="c-tags">vip, gift</td>');
     expect(rows[0]).toContain('<td data-label="Source" class="c-source" data-v="API">API</td>');
     expect(rows[0]).toContain('<td data-label="Amount" class="c-amount">12.50</td>');
-    expect(rows[0]).toContain('<td data-label="Order date" class="c-date">2026-11-25 10:00:00 UTC</td>');
-    expect(rows[0]).toMatch(/<td data-label="Received" class="c-received">\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC<\/td>/);
+    expect(rows[0]).toContain('<td data-label="Order date" class="c-date">2026-11-25\n10:00:00 UTC</td>');
+    expect(rows[0]).toMatch(/<td data-label="Received" class="c-received">\d{4}-\d\d-\d\d\n\d\d:\d\d:\d\d UTC<\/td>/);
     expect(rows[1]).toContain('>0000001</td>');
     expect(rows[1]).toContain('data-v="taken">taken</td>');
     expect(rows[1]).toContain('data-v="no">no</td>'); // taken (10) is not validated while validation is at "paid"
@@ -122,5 +124,30 @@ describe('events and rejected requests', () => {
     expect(row[4]).toContain('customer_cookie%5D=[redacted]');
     const html = await (await client.get('/dashboard/rejections')).text();
     expect(html).toContain('data[order_ammount]: unknown field; did you mean order_amount?');
+  });
+});
+
+describe('orders per hour, the last 48 hours (Verify orders)', () => {
+  it('counts each hour’s orders of this site, the current hour last, and says it in words too', async () => {
+    const [site, other] = [await newSite(), await newSite()];
+    const now = Date.now();
+    const HOUR = 3_600_000;
+    for (const [s, id] of [[site, 'H-1'], [site, 'H-2'], [other, 'X-1']] as const) await post(s, '/api/updateOrder', order(id, 20, 'h@shop.test'), 'json');
+    // Received now, and two older orders of this site: 3 hours ago, and 3 days ago (outside the chart).
+    for (const [id, ago] of [['H-1', 0], ['H-2', 0], ['H-3', 3 * HOUR], ['H-4', 72 * HOUR]] as const) {
+      if (ago) await post(site, '/api/updateOrder', order(id, 20, 'h@shop.test'), 'json');
+      await env.DB.prepare('UPDATE orders SET received_at = ?1, updated_at = ?1 WHERE site_id = ?2 AND idorder = ?3').bind(now - ago, site.siteId, id).run();
+    }
+    const hours = await ordersPerHour(env.DB, site.siteId, now);
+    expect(hours.counts).toHaveLength(48);
+    expect(hours.counts.at(-1)).toBe(2);
+    expect(hours.counts.at(-4)).toBe(1);
+    expect(hours.counts.reduce((a, b) => a + b, 0)).toBe(3);
+    const html = await (await (await loggedIn(site)).get('/dashboard/orders')).text();
+    expect(html).toMatch(/<figcaption id="orders-chart-caption">Orders received per hour\. 3 orders received in the last 48 hours; the latest in the hour from [\d-]+ [\d:]+ UTC \(this hour\); at most 2 in one hour\.<\/figcaption>/);
+    expect(html.match(/<rect /g)).toHaveLength(48);
+    expect(html).toMatch(/<title>[\d-]+ [\d:]+ UTC: 2 orders<\/title>/);
+    const empty = await (await (await loggedIn(await newSite())).get('/dashboard/orders')).text();
+    expect(empty).toContain('No order received in the last 48 hours.');
   });
 });

@@ -41,3 +41,29 @@ export async function viewTable(db: D1Database, site: Site, view: View, q = ''):
       return { columns: REJECTION_COLUMNS, rows: (await recentRejections(db, site.id)).map(rejectionCells) };
   }
 }
+
+export const CHART_HOURS = 48;
+const HOUR_MS = 3_600_000;
+
+/** Orders received per hour: the last CHART_HOURS hours, the current one last. */
+export interface OrdersPerHour {
+  /** Start of the first hour (ms). */
+  start: number;
+  counts: number[];
+}
+
+/**
+ * Orders received in each of the last 48 hours (the current hour last), for the chart on Verify
+ * orders. Served by orders_site_recent: an order received in the window was updated in it too
+ * (updated_at ≥ received_at), so the scan is the window's orders only.
+ */
+export async function ordersPerHour(db: D1Database, siteId: number, now = Date.now()): Promise<OrdersPerHour> {
+  const start = (Math.floor(now / HOUR_MS) + 1 - CHART_HOURS) * HOUR_MS;
+  const { results } = await db
+    .prepare('SELECT CAST((received_at - ?2) / 3600000 AS INTEGER) AS h, count(*) AS n FROM orders WHERE site_id = ?1 AND updated_at >= ?2 AND received_at >= ?2 GROUP BY h')
+    .bind(siteId, start)
+    .all<{ h: number; n: number }>();
+  const counts: number[] = Array(CHART_HOURS).fill(0);
+  for (const r of results) if (r.h >= 0 && r.h < CHART_HOURS) counts[r.h] = r.n;
+  return { start, counts };
+}

@@ -44,6 +44,9 @@ export interface RejectionView {
 /** "2026-11-25T15:30:00.000Z" → "2026-11-25 15:30:00 UTC". */
 export const utc = (iso: string) => `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 
+/** The same in a table cell, on two lines (date, then time): ten columns fit 1280 px. */
+export const stamp = (iso: string) => utc(iso).replace(' ', '\n');
+
 const customer = (o: OrderView) =>
   [[o.customer_firstname, o.customer_name].filter(Boolean).join(' '), o.customer_email, o.external_id].filter(Boolean).join('\n');
 
@@ -62,15 +65,15 @@ export const ORDER_COLUMNS: Column[] = [
 
 export const orderCells = (o: OrderView): string[] => [
   o.order_idorder,
-  `${o.order_crea_dt} UTC`,
+  `${o.order_crea_dt.replace(' ', '\n')} UTC`,
   o.order_state_name,
   o.order_amount.toFixed(2),
   o.validated ? 'yes' : 'no',
   customer(o),
   o.order_tags.join(', '),
   o.source === 'api' ? 'API' : 'tracker',
-  utc(o.received_at),
-  utc(o.updated_at),
+  stamp(o.received_at),
+  stamp(o.updated_at),
 ];
 
 /** Orders whose id or customer email contains q (case-insensitive); all when q is empty. */
@@ -87,7 +90,7 @@ export const EVENT_COLUMNS: Column[] = [
   { key: 'data', label: 'Data' },
 ];
 
-export const eventCells = (e: EventView): string[] => [utc(e.received_at), e.type, e.sbt, JSON.stringify(e.data)];
+export const eventCells = (e: EventView): string[] => [stamp(e.received_at), e.type, e.sbt, JSON.stringify(e.data)];
 
 export const REJECTION_COLUMNS: Column[] = [
   { key: 'time', label: 'Time' },

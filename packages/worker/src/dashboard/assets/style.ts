@@ -53,7 +53,8 @@ button.danger, .button.danger { background: #fff; color: var(--bad); border-colo
 table.data, table.plain { border-collapse: collapse; width: 100%; }
 table.data th, table.data td, table.plain th, table.plain td { text-align: left; vertical-align: top; padding: .45rem .6rem; border-bottom: 1px solid var(--line); }
 table.data th { background: #eef1f5; font-size: .85em; white-space: nowrap; }
-table.data td { white-space: pre-wrap; overflow-wrap: break-word; }
+/* anywhere, not break-word: only it lets a long id or address shrink a column (min-content), so a table fits its box. */
+table.data td { white-space: pre-wrap; overflow-wrap: anywhere; }
 table.data td.c-data, table.data td.c-excerpt, table.data td.c-reasons { font: 12px/1.4 ui-monospace, monospace; min-width: 16rem; max-width: 36rem; overflow-wrap: anywhere; }
 td.c-id, td.c-sbt { font-family: ui-monospace, monospace; }
 /* Endpoint URLs, errors and trigger identifiers can be long words: they wrap anywhere rather than widen the table. */
@@ -65,7 +66,9 @@ table.data td.c-trigger { min-width: 15rem; font: 13px/1.45 ui-monospace, monosp
 .actions button, .actions .button { white-space: nowrap; }
 table.data td.c-actions .actions { flex-wrap: nowrap; }
 td.c-amount { text-align: right; font-variant-numeric: tabular-nums; }
-table.data td[data-v], table.data td.c-route, table.data td.c-date, table.data td.c-received, table.data td.c-updated, table.data td.c-time { white-space: nowrap; }
+table.data td[data-v], table.data td.c-route { white-space: nowrap; }
+/* Times are two lines (date, then time) and never wrap otherwise. */
+table.data td.c-date, table.data td.c-received, table.data td.c-updated, table.data td.c-time { white-space: pre; }
 td[data-v=yes], td[data-v=paid], td[data-v=sent], td[data-v=received], td[data-v=delivered] { color: var(--ok); font-weight: 600; }
 td[data-v=failed] { color: var(--bad); font-weight: 600; }
 td[data-v=pending] { color: var(--warn); font-weight: 600; }
@@ -77,7 +80,12 @@ td.c-code { color: var(--bad); font-weight: 600; }
 .code-head button { padding: .2rem .7rem; white-space: nowrap; flex-shrink: 0; }
 /* Shown-once values (a share URL, a new private key, a webhook secret): wrapped, so all of it is in view to copy. */
 #share-url, #new-private-key, #webhook-secret { white-space: pre-wrap; overflow-wrap: anywhere; }
-pre { background: #101827; color: #e6ecf5; padding: .75rem; border-radius: 8px; overflow-x: auto; max-width: 100%; margin: .4rem 0; }
+pre { background: #101827; color: #e6ecf5; padding: .75rem; border-radius: 8px; overflow-x: auto; max-width: 100%; margin: .4rem 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.chart { margin: .5rem 0 1rem; max-width: 48rem; }
+.chart svg { width: 100%; height: auto; display: block; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .4rem .5rem 0; box-sizing: border-box; }
+.chart rect { fill: #3b6fd8; } .chart rect.now { fill: #1d8a4a; } .chart .axis { stroke: var(--line); }
+.chart .tick { font: 9px system-ui, sans-serif; fill: #5b6678; }
+.chart figcaption { font-size: .85em; color: #5b6678; margin-top: .25rem; }
 p code, li code, label code { background: #eef1f5; padding: .05rem .3rem; border-radius: 4px; overflow-wrap: anywhere; }
 .toc { display: flex; flex-wrap: wrap; gap: .25rem 1rem; margin: .5rem 0 1rem; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }

@@ -1,6 +1,7 @@
 // What a share link opens: docs links, the public key, the code examples and the verify views,
 // read-only. No settings, no private key, no form that changes anything.
 import { CodeExamples } from '../components';
+import type { OrdersPerHour } from '../data';
 import { Layout } from '../layout';
 import type { Table } from '../tables';
 import { utc } from '../tables';
@@ -15,6 +16,7 @@ export interface SharedPageProps {
   docs: { href: string; label: string }[];
   customFields: { id: number; name: string }[];
   orders: Table;
+  hours: OrdersPerHour;
   events: Table;
   rejections: Table;
   q: string;
@@ -48,7 +50,7 @@ export const SharedPage = (p: SharedPageProps) => (
     </section>
     <section id="verify">
       <h2>Verify order upload</h2>
-      <OrdersSection table={p.orders} q={p.q} base={p.base} />
+      <OrdersSection table={p.orders} q={p.q} base={p.base} hours={p.hours} />
     </section>
     <section id="events-view">
       <h2>Recent events</h2>

@@ -1,7 +1,7 @@
 // /share/<token>: what a share link opens, read-only, and the JSON its views poll. The token is
 // the only credential: checked (hash, expiry, revocation) on every request, page or JSON.
 import { type Context, Hono } from 'hono';
-import { siteOf, type View, VIEWS, viewTable } from '../data';
+import { ordersPerHour, siteOf, type View, VIEWS, viewTable } from '../data';
 import { docLinks } from '../docs';
 import type { DashEnv } from '../env';
 import { PageError } from '../page-error';
@@ -25,7 +25,7 @@ sharedRoutes.get('/share/:token', async (c) => {
   const db = c.env.DB;
   const q = c.req.query('q') ?? '';
   const site = await siteOf(db, access.publicKey);
-  const [orders, events, rejections] = await Promise.all(VIEWS.map((v) => viewTable(db, site, v, v === 'orders' ? q : '')));
+  const [[orders, events, rejections], hours] = await Promise.all([Promise.all(VIEWS.map((v) => viewTable(db, site, v, v === 'orders' ? q : ''))), ordersPerHour(db, site.id)]);
   return page(
     c,
     <SharedPage
@@ -37,6 +37,7 @@ sharedRoutes.get('/share/:token', async (c) => {
       docs={docLinks(c.env, new URL(c.req.url).origin)}
       customFields={site.settings.custom_fields}
       orders={orders}
+      hours={hours}
       events={events}
       rejections={rejections}
       q={q}

@@ -1,6 +1,6 @@
 // The verify views of a logged-in merchant, and the JSON their script polls.
 import { Hono } from 'hono';
-import { siteOf, VIEWS, type View, viewTable } from '../data';
+import { ordersPerHour, siteOf, VIEWS, type View, viewTable } from '../data';
 import type { DashEnv } from '../env';
 import { EventsPage, OrdersPage, RejectionsPage } from '../pages/views';
 import { page } from '../render';
@@ -13,7 +13,9 @@ const table = async (c: { env: DashEnv['Bindings']; get(k: 'session'): DashEnv['
 
 viewRoutes.get('/dashboard/orders', requireSession('page'), async (c) => {
   const q = c.req.query('q') ?? '';
-  return page(c, <OrdersPage nav={navFor(c, 'orders')} table={await table(c, 'orders', q)} q={q} />);
+  const site = await siteOf(c.env.DB, c.get('session').publicKey);
+  const [rows, hours] = await Promise.all([viewTable(c.env.DB, site, 'orders', q), ordersPerHour(c.env.DB, site.id)]);
+  return page(c, <OrdersPage nav={navFor(c, 'orders')} table={rows} q={q} hours={hours} />);
 });
 
 viewRoutes.get('/dashboard/events', requireSession('page'), async (c) =>
