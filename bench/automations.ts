@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Webhook } from 'standardwebhooks';
 
-export const AUTOMATIONS = { connections: 10, warmupS: 2, durationS: 8, rounds: 2, latencyOrders: 100, latencyGapMs: 150, burstOrders: 2000 };
+export const AUTOMATIONS = { connections: 10, warmupS: 2, durationS: 8, rounds: 3, latencyOrders: 100, latencyGapMs: 150, burstOrders: 2000 };
 export const AUTOMATIONS_GOAL = { withEndpointVsNone: 0.9 };
 
 interface Site {
@@ -174,13 +174,18 @@ export async function measureAutomations(d: AutomationsDeps) {
     };
     d.log(`automations: ${throughput.deliveries} order.created deliveries of ${throughput.orders} orders in ${round(span, 1)} s: ${throughput.deliveriesPerSecond}/s`);
 
-    const mean = (xs: { rps: number }[]) => xs.reduce((a, x) => a + x.rps, 0) / xs.length;
+    // Medians of the rounds: one window disturbed by another process on these 2 cores moves them least.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const cpu = (w: { cpuMsPerRequest: Record<string, number> }) => w.cpuMsPerRequest['workerd Worker+D1'] ?? NaN;
     return {
       seconds: round((performance.now() - t0) / 1000, 1),
       params: AUTOMATIONS,
       goal: AUTOMATIONS_GOAL,
       windows,
-      withEndpointVsNone: round(mean(windows.star) / mean(windows.none), 3),
+      withEndpointVsNone: round(median(windows.star.map((w) => w.rps)) / median(windows.none.map((w) => w.rps)), 3),
+      // The same as a ratio of the Worker+D1 process's CPU per request (none / "*"): what the rate
+      // would be were that process the only bottleneck; less swayed by the rest of the machine.
+      cpuBoundWithEndpointVsNone: round(median(windows.none.map(cpu)) / median(windows.star.map(cpu)), 3),
       backlog,
       latency,
       throughput,
@@ -197,7 +202,8 @@ export function printAutomations(a: Awaited<ReturnType<typeof measureAutomations
     a.windows[k].map((w, i) => [k === 'none' ? `no endpoint, round ${i + 1}` : `an endpoint for "*", round ${i + 1}`, w.rps.toFixed(1), w.p50.toFixed(2), w.p99.toFixed(2), (w.cpuMsPerRequest['workerd Worker+D1'] ?? NaN).toFixed(3)]),
   );
   table(['POST /api/updateOrder', 'req/s', 'p50 ms', 'p99 ms', 'Worker+D1 CPU ms/req'], rows);
-  console.log(`with an endpoint for every type / with none = ${a.withEndpointVsNone} (goal ≥ ${a.goal.withEndpointVsNone}: ${a.withEndpointVsNone >= a.goal.withEndpointVsNone ? 'met' : 'NOT met'})`);
+  console.log(`with an endpoint for every type / with none (median req/s of the rounds) = ${a.withEndpointVsNone} (goal ≥ ${a.goal.withEndpointVsNone}: ${a.withEndpointVsNone >= a.goal.withEndpointVsNone ? 'met' : 'NOT met'})`);
+  console.log(`  by the Worker+D1 process's CPU per request (none / "*"): ${a.cpuBoundWithEndpointVsNone}; the local queue broker runs in that process too (in production it is Cloudflare's)`);
   console.log(
     `deliveries: of the ${a.backlog.orders} orders of the "*" windows, ${a.backlog.deliveredDuringLoad} had their order.created delivered by the end of the load, ` +
       `the rest ${a.backlog.allDelivered ? `within ${a.backlog.drainSeconds} s after it` : 'NOT within 300 s'} (the consumer shares the Worker's isolate and these 2 cores with the load)`,
