@@ -15,6 +15,7 @@ if (['sdk.js', 'sdk.debug.js', 'docs.html', 'manifest.json'].some((f) => !exists
 }
 wranglerSync(['d1', 'migrations', 'apply', 'shopbeacon', '--local', ...persistArgs()]);
 // Locally, webhooks may point at a receiver on this machine (http, localhost): off in production.
-const dev = wranglerSpawn(['dev', '--ip', '127.0.0.1', '--port', port, '--var', 'WEBHOOKS_ALLOW_LOCAL:1', ...persistArgs(), ...process.argv.slice(2)]);
+// --test-scheduled: /__scheduled runs the Cron Trigger's job (wrangler warns at every start without it).
+const dev = wranglerSpawn(['dev', '--ip', '127.0.0.1', '--port', port, '--test-scheduled', '--var', 'WEBHOOKS_ALLOW_LOCAL:1', ...persistArgs(), ...process.argv.slice(2)]);
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => dev.kill(signal));
 dev.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
