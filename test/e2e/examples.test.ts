@@ -54,6 +54,11 @@ describe.skipIf(skip)('the examples in Chromium', () => {
 
   it('shop theme: newsletter, product, cart, checkout with an account, and the order on the thank-you page', async () => {
     const context = await browser.newContext();
+    // What the shop's pages load from the shop (styles, the product image) is all there.
+    const missing: string[] = [];
+    context.on('response', (r) => {
+      if (r.url().startsWith(`${shop}/shop-theme/`) && r.status() >= 400) missing.push(`${r.status()} ${r.url()}`);
+    });
     const page = await context.newPage();
     // Arrived from a newsletter link that carries the address (as many ESPs' links do).
     await page.goto(`${shop}/shop-theme/index.html?email=news%40example.com&utm_source=newsletter`);
@@ -81,6 +86,11 @@ describe.skipIf(skip)('the examples in Chromium', () => {
     expect(all.find((e) => e.type === 'product')!.data).toMatchObject({ product_id: 'TS-ORG-01', unit_price: 19.9, category: 'Men/Tops/T-shirts' });
     expect(all.find((e) => e.type === 'cart')!.data).toMatchObject({ cart_amount: 19.9, currency: 'EUR', items: [{ product_id: 'TS-ORG-01', quantity: 1 }] });
     expect(all.find((e) => e.type === 'optin')!.data).toEqual({ customer_email: 'news@example.com', customer_isoptin: 1 });
+    // The image the product event points at is a real one.
+    const image = await fetch(all.find((e) => e.type === 'product')!.data.image_url);
+    expect([image.status, image.headers.get('content-type')]).toEqual([200, 'image/png']);
+    expect(Buffer.from(await image.arrayBuffer()).subarray(1, 4).toString()).toBe('PNG');
+    expect(missing).toEqual([]);
     const orders = (await until(() => api('/api/orders/recent'), (r) => r.orders.length > 0, 'the order')).orders as Json[];
     expect(orders[0]).toMatchObject({ order_idorder: orderId, order_state: 20, order_amount: 19.9, source: 'tracker', customer_email: 'jane@example.com', order_tags: ['web'] });
     // One visitor: the order's customer carries the browser's sbt, as every event does.
