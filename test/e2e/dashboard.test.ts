@@ -214,7 +214,7 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await logIn(page);
     await page.goto(`${base}/dashboard/settings`);
     await page.getByLabel('Take accounts, orders and opt-ins from the browser tracker').check();
-    await page.getByLabel('Registered (10)').check();
+    await page.getByLabel('Taken (10)').check();
     await page.getByLabel('Legal basis on a new order').fill('purchase');
     await page.getByLabel('Legal basis on account creation').fill('contract');
     await page.locator('#gdpr_email_optin_to').selectOption('consent');
@@ -235,7 +235,7 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     const { settings } = (await (await api('/api/settings')).json()) as Json;
     expect(settings).toEqual({
       get_mode: true,
-      order_validation_state: 'registered',
+      order_validation_state: 'taken',
       gdpr: { on_order: 'purchase', on_account: 'contract', email_optin: { to: 'consent', id: 'newsletter' }, sms_optin: { to: 'legal_basis', id: 'sms' } },
       custom_fields: [{ id: 327, name: 'Loyalty tier' }],
       allowed_origins: ['https://shop.example', 'http://localhost:8788'],

@@ -12,8 +12,8 @@ export type GdprTarget = { to: 'legal_basis' | 'consent'; id: string };
 export interface Settings {
   /** When on, the browser tracker may upload accounts and orders (seed 000, "mode GET"). */
   get_mode: boolean;
-  /** An order is validated from state 20 (paid) or from state 10 (registered); 0 never. */
-  order_validation_state: 'paid' | 'registered';
+  /** An order is validated from state 20 (paid) or from state 10 (taken); 0 never. */
+  order_validation_state: 'paid' | 'taken';
   gdpr: {
     /** Legal basis a profile is put under, status accepted, when it places a new order (null: off). */
     on_order: string | null;
@@ -54,13 +54,25 @@ export const MAX_DAILY_EVENT_QUOTA = 100_000_000;
 /** A day: the longest a cart waits before it counts as abandoned. */
 export const MAX_ABANDONED_CART_MINUTES = 1_440;
 
+/**
+ * The values order_validation_state takes, by the name of their state in ORDER_STATES (what the
+ * API's order_state_name and the dashboard say). "registered", the name the settings gave state
+ * 10 at first, is still taken, and stored settings that say it read as "taken".
+ */
+const VALIDATION_STATES = new Map<unknown, Settings['order_validation_state']>([
+  ['paid', 'paid'],
+  ['taken', 'taken'],
+  ['registered', 'taken'],
+]);
+
 export function withDefaults(stored: unknown): Settings {
   const s = isPlainObject(stored) ? (stored as Partial<Settings>) : {};
-  return { ...DEFAULT_SETTINGS, ...s, gdpr: { ...DEFAULT_SETTINGS.gdpr, ...(s.gdpr ?? {}) } };
+  const order_validation_state = VALIDATION_STATES.get(s.order_validation_state) ?? DEFAULT_SETTINGS.order_validation_state;
+  return { ...DEFAULT_SETTINGS, ...s, order_validation_state, gdpr: { ...DEFAULT_SETTINGS.gdpr, ...(s.gdpr ?? {}) } };
 }
 
 /** The order state from which an order counts as validated. */
-export const validationThreshold = (s: Settings) => (s.order_validation_state === 'registered' ? 10 : 20);
+export const validationThreshold = (s: Settings) => (s.order_validation_state === 'taken' ? 10 : 20);
 export const isValidated = (state: number, s: Settings) => state !== 0 && state >= validationThreshold(s);
 
 // Ids of legal bases and consents end up in JSON paths ($.legal_bases."id"): keep them plain.
@@ -109,8 +121,8 @@ export function checkSettingsPatch(body: unknown, allowLocal = false): { patch: 
         else errors.push({ field: key, reason: 'must be true or false' });
         break;
       case 'order_validation_state':
-        if (v === 'paid' || v === 'registered') patch.order_validation_state = v;
-        else errors.push({ field: key, reason: 'must be "paid" (validated from state 20) or "registered" (from state 10)' });
+        if (VALIDATION_STATES.has(v)) patch.order_validation_state = VALIDATION_STATES.get(v);
+        else errors.push({ field: key, reason: 'must be "paid" (validated from state 20) or "taken" (from state 10)' });
         break;
       case 'gdpr': {
         if (!isPlainObject(v)) {

@@ -9,7 +9,7 @@ const apiSettings = async (site: TestSite) => ((await (await get(site, '/api/set
 
 const FULL = {
   get_mode: 'on',
-  order_validation_state: 'registered',
+  order_validation_state: 'taken',
   gdpr_on_order: 'purchase',
   gdpr_on_account: 'contract',
   gdpr_email_optin_to: 'consent',
@@ -34,7 +34,7 @@ describe('the settings form', () => {
     expect(res.headers.get('location')).toBe('/dashboard/settings?saved=1');
     expect(await apiSettings(site)).toEqual({
       get_mode: true,
-      order_validation_state: 'registered',
+      order_validation_state: 'taken',
       gdpr: { on_order: 'purchase', on_account: 'contract', email_optin: { to: 'consent', id: 'newsletter' }, sms_optin: { to: 'legal_basis', id: 'sms-marketing' } },
       custom_fields: [
         { id: 327, name: 'Loyalty tier' },
@@ -50,7 +50,7 @@ describe('the settings form', () => {
     const html = await (await client.get('/dashboard/settings?saved=1')).text();
     expect(html).toContain('Settings saved.');
     expect(html).toMatch(/<input type="checkbox" id="get_mode" name="get_mode" checked=""\/>/);
-    expect(html).toContain('value="registered" checked=""');
+    expect(html).toMatch(/<input type="radio" name="order_validation_state" value="taken" checked=""\/> Taken \(10\)/);
     expect(html).toContain('<option value="consent" selected="">');
     expect(html).toContain('value="Loyalty tier"');
     expect(html).toContain('https://shop.example\nhttp://localhost:8788</textarea>');
@@ -129,5 +129,16 @@ describe('the settings form', () => {
     const res = await client.post('/dashboard/settings', { _csrf: await client.csrf(), order_validation_state: 'shipped' });
     expect(res.status).toBe(400);
     expect(await res.text()).toMatch(/<p class="field-error" id="err-order_validation_state">must be &quot;paid&quot;/);
+  });
+
+  it('"registered" (the radio\'s value on a settings page loaded before it was "taken") saves "taken"', async () => {
+    const site = await newSite();
+    const client = await loggedIn(site);
+    const res = await client.post('/dashboard/settings', { _csrf: await client.csrf(), order_validation_state: 'registered' });
+    expect(res.status).toBe(303);
+    expect((await apiSettings(site)).order_validation_state).toBe('taken');
+    const html = await (await client.get('/dashboard/settings')).text();
+    expect(html).toContain('value="taken" checked=""');
+    expect(html).not.toMatch(/registered/i);
   });
 });

@@ -35,8 +35,8 @@ describe('verify order upload', () => {
     expect(rows[1]).toContain('data-v="taken">taken</td>');
     expect(rows[1]).toContain('data-v="no">no</td>'); // taken (10) is not validated while validation is at "paid"
     expect(rows[1]).toContain('<td data-label="Customer" class="c-customer">John Doe\njohn@doe.com\n12345xxx6789</td>');
-    // Validation from "registered": the taken order counts.
-    await put(site, '/api/settings', { order_validation_state: 'registered' });
+    // Validation from "taken" (10): the taken order counts.
+    await put(site, '/api/settings', { order_validation_state: 'taken' });
     const json = (await (await client.get('/dashboard/views/orders.json')).json()) as Json;
     expect(json.rows[1][4]).toBe('yes');
   });

@@ -135,7 +135,7 @@ const textOf = (label: string, n: number) => (label + chars('x', n)).slice(0, n)
 /** The heaviest settings: GET mode (the browser's orders are applied), every GDPR basis, 200 custom fields declared. */
 const HEAVIEST_SETTINGS = {
   get_mode: true,
-  order_validation_state: 'registered',
+  order_validation_state: 'taken',
   gdpr: { on_order: 'cgv', on_account: 'cgv', email_optin: { to: 'consent', id: 'newsletter' }, sms_optin: { to: 'consent', id: 'sms' } },
   custom_fields: [327, ...range(199).map((i) => i + 1)].map((id) => ({ id, name: `field ${id}` })),
 };

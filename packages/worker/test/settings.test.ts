@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import { get, newSite, post, put, SELF } from './helpers';
 
@@ -91,8 +92,30 @@ describe('GET and PUT /api/settings', () => {
     const validated = async () =>
       Object.fromEntries(((await json(await get(site, '/api/orders/recent'))).orders as Json[]).map((o) => [o.order_idorder, o.validated]));
     expect(await validated()).toEqual({ c: false, t: false, p: true, s: true, r: true });
-    await put(site, '/api/settings', { order_validation_state: 'registered' });
+    expect((await json(await put(site, '/api/settings', { order_validation_state: 'taken' }))).settings.order_validation_state).toBe('taken');
     expect(await validated()).toEqual({ c: false, t: true, p: true, s: true, r: true });
+    // State 10's name, "taken", is the one the orders show.
+    const taken = ((await json(await get(site, '/api/orders/recent'))).orders as Json[]).find((o) => o.order_idorder === 't')!;
+    expect(taken.order_state_name).toBe('taken');
+  });
+
+  it('takes "registered", the first name of state 10 here, for "taken", and answers "taken"', async () => {
+    const site = await newSite();
+    await post(site, '/api/updateOrder', order('t', 10));
+    const res = await json(await put(site, '/api/settings', { order_validation_state: 'registered' }));
+    expect(res.settings.order_validation_state).toBe('taken');
+    expect((await json(await get(site, '/api/settings'))).settings.order_validation_state).toBe('taken');
+    expect((await json(await get(site, '/api/orders/recent'))).orders[0].validated).toBe(true);
+    expect((await json(await put(site, '/api/settings', { order_validation_state: 'paid' }))).settings.order_validation_state).toBe('paid');
+    // Settings an earlier Worker stored with "registered" read as "taken", and validate from 10.
+    const stored = await newSite();
+    await env.DB.prepare(`UPDATE sites SET settings = '{"order_validation_state":"registered"}' WHERE id = ?`).bind(stored.siteId).run();
+    await post(stored, '/api/updateOrder', order('t', 10));
+    expect((await json(await get(stored, '/api/settings'))).settings.order_validation_state).toBe('taken');
+    expect((await json(await get(stored, '/api/orders/recent'))).orders[0].validated).toBe(true);
+    // Any other name is refused, and says the two.
+    const bad = await json(await put(site, '/api/settings', { order_validation_state: 'Taken' }));
+    expect(bad.error.fields).toEqual([{ field: 'order_validation_state', reason: 'must be "paid" (validated from state 20) or "taken" (from state 10)' }]);
   });
 
   it('puts the profile under the order legal basis on a new order only', async () => {

@@ -120,7 +120,7 @@ export function SettingsPage(p: SettingsPageProps) {
             <input type="radio" name="order_validation_state" value="paid" checked={v.order_validation_state === 'paid'} /> Paid (20)
           </label>
           <label class="check">
-            <input type="radio" name="order_validation_state" value="registered" checked={v.order_validation_state === 'registered'} /> Registered (10)
+            <input type="radio" name="order_validation_state" value="taken" checked={v.order_validation_state === 'taken'} /> Taken (10)
           </label>
           <FieldErrors id="order_validation_state" errors={errors.order_validation_state} />
         </fieldset>
