@@ -95,7 +95,7 @@ describe.skipIf(skip)(title, () => {
       order_crea_dt: '2014-06-21 14:31:08',
       order_start_service: '2019-06-05',
       order_end_service: '2019-06-14',
-      order_tags: ['tag_commande_1', 'tag_commande_2'],
+      order_tags: ['order_tag1', 'order_tag2'],
       product_attributes: [
         ['size:xl', 'type:shirt'],
         ['size:s', 'color:blue'],
@@ -121,7 +121,7 @@ describe.skipIf(skip)(title, () => {
     expect(orders[0]).toMatchObject({
       order_state: 10,
       order_amount: 158.31,
-      order_tags: ['tag_commande_1', 'tag_commande_2'], // merged, not doubled
+      order_tags: ['order_tag1', 'order_tag2'], // merged, not doubled
       product_attributes: before.product_attributes,
       received_at: before.received_at,
     });
