@@ -66,7 +66,7 @@ ${Object.entries(EVENTS)
 
 ${table(PAGE_FIELDS, DOCS.page)}
 
-**product** (seed 004's product view)
+**product** (a product page was viewed)
 
 ${table(PRODUCT_FIELDS, DOCS.product)}
 

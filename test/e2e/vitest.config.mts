@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 // End-to-end: Node drives the real `npm run dev` (wrangler dev + local D1) started once in
-// global-setup.ts, through the PHP client of seed 003 and the `npm run site` CLI.
+// global-setup.ts, through the PHP client of examples/php, the README's curl commands and the
+// `npm run site` CLI.
 export default defineConfig({
   test: {
     name: 'e2e',

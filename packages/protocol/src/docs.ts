@@ -34,7 +34,7 @@ export const DOCS = {
     add_tag: 'Tags to add to the profile.',
     del_tag: 'Tags to remove from the profile.',
     custom_fields: 'Custom field values by numeric field id: `custom_fields[327]=value`. An empty value clears the field.',
-    action: 'What the shop was doing: `order` (the seed\'s value), `account` (an account was created: applies the GDPR "on account creation" basis), `newsletter`, …',
+    action: 'What the shop was doing: `order` (an order was placed: what examples/php/update-order.php sends), `account` (an account was created: applies the GDPR "on account creation" basis), `newsletter`, …',
   },
   order: {
     order_idorder: 'The order\'s unique id in the shop. The first call with an id creates the order, later calls update it.',
@@ -53,7 +53,7 @@ export const DOCS = {
     title: 'Page title (default: document.title).',
   },
   product: {
-    product_id: 'Product id or SKU, as the shop chooses (seed 004).',
+    product_id: 'Product id or SKU, as the shop chooses.',
     url: 'Product page URL.',
     name: 'Name.',
     brand: 'Brand.',
