@@ -9,7 +9,7 @@
 import type { Env } from '../env';
 import { type CallbackKind, callbackForm, callbackWants } from './callbacks';
 import { checkCart, startClock } from './carts';
-import { enqueueDeliveries, type OutboxMessage } from './outbox';
+import { type OutboxMessage, sendDeliveries } from './outbox';
 import { signedHeaders } from './signature';
 
 /** Seconds before the next attempt, after attempt 1, 2, …, 7 (the 8th fails to the dead-letter queue). */
@@ -36,22 +36,24 @@ export const webhookId = (triggerUid: string, webhookId: number) => `${triggerUi
 
 /**
  * One delivery per endpoint subscribed to the trigger's type (or opt-in callback that wants it),
- * then onto the queue: the rows of this trigger the queue does not have yet (all of them, unless
- * an earlier try of this fan-out wrote them and failed to send them).
+ * then onto the queue: this trigger's rows never attempted (the new ones; on a retry of the
+ * message, also those an earlier try wrote and may have failed to send: a receiver drops a repeat
+ * by its webhook-id). One batch and the send: the rows are marked sent in their insert, so no
+ * write follows the send (the sweep resends what stays unattempted, outbox.ts).
  */
 async function fanOut(env: Env, triggerId: number, now: number) {
   const [, unsent] = await env.DB.batch([
     env.DB.prepare(
-      `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at)
-       SELECT t.site_id, t.id, w.id, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
+      `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at, enqueued_at)
+       SELECT t.site_id, t.id, w.id, ?2, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
        WHERE t.id = ?1 AND (EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type)) OR ${callbackWants('w', 't')})
        ON CONFLICT (trigger_id, webhook_id) DO NOTHING`,
     ).bind(triggerId, now),
-    env.DB.prepare('SELECT id FROM deliveries WHERE trigger_id = ? AND enqueued_at IS NULL').bind(triggerId),
+    env.DB.prepare(`SELECT id FROM deliveries WHERE trigger_id = ? AND attempts = 0 AND status = 'pending'`).bind(triggerId),
     // Handled: the sweep leaves it be (outbox.ts).
     env.DB.prepare('UPDATE triggers SET enqueued_at = coalesce(enqueued_at, ?2) WHERE id = ?1').bind(triggerId, now),
   ]);
-  await enqueueDeliveries(env, (unsent.results as { id: number }[]).map((r) => r.id), now);
+  await sendDeliveries(env, (unsent.results as { id: number }[]).map((r) => r.id));
 }
 
 type DeliveryRow = TriggerRow & { status: string; webhook_id: number; kind: 'webhook' | CallbackKind; url: string; secret: string };

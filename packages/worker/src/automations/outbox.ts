@@ -73,9 +73,16 @@ export async function enqueueTriggers(env: Pick<Env, 'DB' | 'TRIGGERS'>, trigger
   return sendAndMark(env, 'triggers', triggers.map(({ id, type }) => ({ id, body: { t: 'trigger', id, type } })), now);
 }
 
-/** Sends deliveries to the queue (each posts one trigger to one endpoint) and marks them sent. */
+/** Sends deliveries to the queue (each posts one trigger to one endpoint) and marks them sent (the sweep). */
 export const enqueueDeliveries = (env: Pick<Env, 'DB' | 'TRIGGERS'>, ids: number[], now: number) =>
   sendAndMark(env, 'deliveries', ids.map((id) => ({ id, body: { t: 'delivery', id } })), now);
+
+/** Sends deliveries to the queue without a write: their rows say when already (the fan-out's insert). */
+export async function sendDeliveries(env: Pick<Env, 'TRIGGERS'>, ids: number[]) {
+  for (let i = 0; i < ids.length; i += 100)
+    await env.TRIGGERS!.sendBatch(ids.slice(i, i + 100).map((id) => ({ body: { t: 'delivery', id } satisfies OutboxMessage, contentType: 'json' as const })));
+  return ids.length;
+}
 
 /** Enqueues after the answer, within the invocation; a failure is left to the sweep. */
 export function enqueueAfter(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, env: Pick<Env, 'DB' | 'TRIGGERS'>, triggers: Enqueued[]) {
@@ -87,18 +94,25 @@ export function enqueueAfter(ctx: { waitUntil(p: Promise<unknown>): void } | und
 /** Claimed rows older than this and still not enqueued are the sweep's. */
 export const SWEEP_AFTER_MS = 60_000;
 
+/**
+ * Deliveries sent this long ago and never attempted are sent again by the sweep: their send was
+ * lost (the fan-out's retries ran out), or they wait in a queue an hour behind (then a receiver
+ * drops the repeat by its webhook-id).
+ */
+export const DELIVERY_SWEEP_AFTER_MS = 3_600_000;
+
 /** Rows one sweep sends at most, of each table: 5 sendBatch calls, within a run's statements. */
 export const SWEEP_LIMIT = 500;
 
 /**
- * The sweep: triggers claimed over a minute ago and never enqueued, then deliveries written over
- * a minute ago and never enqueued (their fan-out failed half way). Answers how many it sent.
+ * The sweep: triggers claimed over a minute ago and not handled, then deliveries sent over an hour
+ * ago and never attempted (their send was lost). Answers how many it sent.
  */
 export async function sweepOutbox(env: Pick<Env, 'DB' | 'TRIGGERS'>, now = Date.now()) {
   if (!env.TRIGGERS) return 0;
   const [triggers, deliveries] = await env.DB.batch([
     env.DB.prepare(`SELECT id, type FROM triggers WHERE enqueued_at IS NULL AND claimed_at < ?1 ORDER BY claimed_at LIMIT ${SWEEP_LIMIT}`).bind(now - SWEEP_AFTER_MS),
-    env.DB.prepare(`SELECT id FROM deliveries WHERE enqueued_at IS NULL AND created_at < ?1 ORDER BY created_at LIMIT ${SWEEP_LIMIT}`).bind(now - SWEEP_AFTER_MS),
+    env.DB.prepare(`SELECT id FROM deliveries WHERE attempts = 0 AND status = 'pending' AND enqueued_at < ?1 ORDER BY enqueued_at LIMIT ${SWEEP_LIMIT}`).bind(now - DELIVERY_SWEEP_AFTER_MS),
   ]);
   return (
     (await enqueueTriggers(env, triggers.results as Enqueued[], now)) +
