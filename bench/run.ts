@@ -984,26 +984,17 @@ async function main() {
     }
   };
   try {
-    if (CPU_ONLY) {
-      const cpu = await cpuSection(commit);
-      printCpu(cpu, table);
+    /** One section alone (--cpu, --automations): its figures printed, and its entry of latest.json replaced. */
+    const alone = async <T,>(entry: string, figures: T, print: (f: T) => void) => {
+      print(figures);
       if (notes.length) console.log(`\ndisturbances:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
       console.log(`\nmachine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}); code ${commit}`);
       console.log(`command: ${COMMAND}; total ${round((performance.now() - started) / 1000, 1)} s`);
       const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
-      finish({ ...previous, cpu }, 'figures written to bench/results/latest.json: its cpu entry (with its own date and commit); the other entries are from the last full run');
-      return;
-    }
-    if (AUTOMATIONS_ONLY) {
-      const automations = await automationsSection(commit);
-      printAutomations(automations, table);
-      if (notes.length) console.log(`\ndisturbances:\n${notes.map((n) => `  - ${n}`).join('\n')}`);
-      console.log(`\nmachine: node ${machine.node}, ${machine.cpus} CPUs (${machine.cpuModel}); code ${commit}`);
-      console.log(`command: ${COMMAND}; total ${round((performance.now() - started) / 1000, 1)} s`);
-      const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : {};
-      finish({ ...previous, automations }, 'figures written to bench/results/latest.json: its automations entry (with its own date and commit); the other entries are from the last full run');
-      return;
-    }
+      finish({ ...previous, [entry]: figures }, `figures written to bench/results/latest.json: its ${entry} entry (with its own date and commit); the other entries are from the last full run`);
+    };
+    if (CPU_ONLY) return await alone('cpu', await cpuSection(commit), (f) => printCpu(f, table));
+    if (AUTOMATIONS_ONLY) return await alone('automations', await automationsSection(commit), (f) => printAutomations(f, table));
     // 0. In-process breakdown.
     log(`in-process: ${BREAKDOWN_N} updateOrder calls through the Worker's code on better-sqlite3 …`);
     const inProcess = await breakdown();

@@ -44,43 +44,33 @@ export interface Enqueued {
 export const toEnqueue = (result: D1Result): Enqueued[] =>
   (result.results as (Enqueued & { enqueued_at: number | null })[]).filter((r) => r.enqueued_at === null).map(({ id, type }) => ({ id, type }));
 
-/**
- * Sends the messages of rows of `table` to the queue, 100 at a time (sendBatch's most), and marks
- * those rows enqueued. What fails stays unmarked, for the sweep.
- */
-export async function sendAndMark(env: Pick<Env, 'DB' | 'TRIGGERS'>, table: 'triggers' | 'deliveries', rows: { id: number; body: OutboxMessage }[], now: number) {
-  for (let i = 0; i < rows.length; i += 100) {
-    const part = rows.slice(i, i + 100);
-    await env.TRIGGERS!.sendBatch(part.map((r) => ({ body: r.body, contentType: 'json' as const })));
-    await env.DB.prepare(`UPDATE ${table} SET enqueued_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))`)
-      .bind(now, JSON.stringify(part.map((r) => r.id)))
-      .run();
-  }
-  return rows.length;
+const triggerMessage = ({ id, type }: Enqueued): OutboxMessage => ({ t: 'trigger', id, type });
+const deliveryMessage = (id: number): OutboxMessage => ({ t: 'delivery', id });
+
+/** Sends messages to the queue, 100 at a time (sendBatch's most). Without the binding, they wait for it. */
+async function sendMessages(env: Pick<Env, 'TRIGGERS'>, bodies: OutboxMessage[]) {
+  if (!env.TRIGGERS) return 0;
+  for (let i = 0; i < bodies.length; i += 100) await env.TRIGGERS.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body, contentType: 'json' as const })));
+  return bodies.length;
 }
 
 /** Sends triggers to the queue, without marking them: their fan-out does (deliver.ts). */
-export async function sendTriggers(env: Pick<Env, 'TRIGGERS'>, triggers: Enqueued[]) {
-  if (!env.TRIGGERS) return 0;
-  for (let i = 0; i < triggers.length; i += 100)
-    await env.TRIGGERS.sendBatch(triggers.slice(i, i + 100).map(({ id, type }) => ({ body: { t: 'trigger', id, type } satisfies OutboxMessage, contentType: 'json' as const })));
-  return triggers.length;
-}
-
-/** Sends triggers to the queue and marks them sent (the sweep). Without the binding, they wait for it. */
-export async function enqueueTriggers(env: Pick<Env, 'DB' | 'TRIGGERS'>, triggers: Enqueued[], now = Date.now()) {
-  if (!env.TRIGGERS) return 0;
-  return sendAndMark(env, 'triggers', triggers.map(({ id, type }) => ({ id, body: { t: 'trigger', id, type } })), now);
-}
-
-/** Sends deliveries to the queue (each posts one trigger to one endpoint) and marks them sent (the sweep). */
-export const enqueueDeliveries = (env: Pick<Env, 'DB' | 'TRIGGERS'>, ids: number[], now: number) =>
-  sendAndMark(env, 'deliveries', ids.map((id) => ({ id, body: { t: 'delivery', id } })), now);
+export const sendTriggers = (env: Pick<Env, 'TRIGGERS'>, triggers: Enqueued[]) => sendMessages(env, triggers.map(triggerMessage));
 
 /** Sends deliveries to the queue without a write: their rows say when already (the fan-out's insert). */
-export async function sendDeliveries(env: Pick<Env, 'TRIGGERS'>, ids: number[]) {
-  for (let i = 0; i < ids.length; i += 100)
-    await env.TRIGGERS!.sendBatch(ids.slice(i, i + 100).map((id) => ({ body: { t: 'delivery', id } satisfies OutboxMessage, contentType: 'json' as const })));
+export const sendDeliveries = (env: Pick<Env, 'TRIGGERS'>, ids: number[]) => sendMessages(env, ids.map(deliveryMessage));
+
+/**
+ * The sweep's send: the rows `ids` of `table`, 100 at a time, each part marked enqueued once the
+ * queue has it. What fails stays unmarked, for the next sweep.
+ */
+async function sendAndMark(env: Pick<Env, 'DB' | 'TRIGGERS'>, table: 'triggers' | 'deliveries', ids: number[], bodies: OutboxMessage[], now: number) {
+  for (let i = 0; i < ids.length; i += 100) {
+    await sendMessages(env, bodies.slice(i, i + 100));
+    await env.DB.prepare(`UPDATE ${table} SET enqueued_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))`)
+      .bind(now, JSON.stringify(ids.slice(i, i + 100)))
+      .run();
+  }
   return ids.length;
 }
 
@@ -114,8 +104,7 @@ export async function sweepOutbox(env: Pick<Env, 'DB' | 'TRIGGERS'>, now = Date.
     env.DB.prepare(`SELECT id, type FROM triggers WHERE enqueued_at IS NULL AND claimed_at < ?1 ORDER BY claimed_at LIMIT ${SWEEP_LIMIT}`).bind(now - SWEEP_AFTER_MS),
     env.DB.prepare(`SELECT id FROM deliveries WHERE attempts = 0 AND status = 'pending' AND enqueued_at < ?1 ORDER BY enqueued_at LIMIT ${SWEEP_LIMIT}`).bind(now - DELIVERY_SWEEP_AFTER_MS),
   ]);
-  return (
-    (await enqueueTriggers(env, triggers.results as Enqueued[], now)) +
-    (await enqueueDeliveries(env, (deliveries.results as { id: number }[]).map((r) => r.id), now))
-  );
+  const t = triggers.results as Enqueued[];
+  const d = (deliveries.results as { id: number }[]).map((r) => r.id);
+  return (await sendAndMark(env, 'triggers', t.map((r) => r.id), t.map(triggerMessage), now)) + (await sendAndMark(env, 'deliveries', d, d.map(deliveryMessage), now));
 }
