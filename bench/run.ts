@@ -38,7 +38,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import autocannon from 'autocannon';
-import { measureAutomations, printAutomations } from './automations';
+import { measureAutomations, measureRequestPath, printAutomations } from './automations';
 import { measureCpu, printCpu, type Workerd } from './cpu';
 import Database from 'better-sqlite3';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
@@ -897,7 +897,8 @@ async function automationsSection(commit: string) {
   log(`ready on ${server.base}`);
   const base = await runtimeBase(server);
   if (!base) throw new Error('cannot find the port of the workerd that runs the Worker (for the automations section)');
-  const figures = await measureAutomations({ base, createSite, window: (route, spec) => window(route, 'direct', spec), orderForm, basic, log });
+  const deps = { base, createSite, window: (route: string, spec: Parameters<typeof window>[2]) => window(route, 'direct', spec), orderForm, basic, log };
+  const figures = await measureAutomations(deps, await measureRequestPath(deps));
   log(`automations: done in ${figures.seconds} s`);
   await stopServer(server);
   server = undefined;

@@ -4,9 +4,18 @@
 //   POST /__bench/insert  reads the body, one bound-parameter INSERT into bench_ingest, 200 JSON.
 //   GET  /__bench/select  one D1 round trip that carries nothing (SELECT 1): the floor of any
 //                         read, beside which GET /api/orders/recent is measured.
+//   POST /__bench/queue/hold, /__bench/queue/release
+//                         while held, the TRIGGERS producer the production app is given keeps
+//                         what it is sent in this isolate's memory (structuredClone: what a
+//                         send serializes), and release sends it to the real queue. The
+//                         automations section measures /api/updateOrder's own request path so,
+//                         with no delivery and no local queue broker competing for these 2 cores
+//                         (in production both are Cloudflare's), then the backlog drained by the
+//                         consumer alone.
 // Every other request goes to the production app as it is (its own routes, 404 and errors), and
 // the queue consumer and the Cron Trigger are the production ones.
 import { Hono } from 'hono';
+import type { OutboxMessage } from '../packages/worker/src/automations/outbox';
 import type { Env } from '../packages/worker/src/env';
 import production from '../packages/worker/src/index';
 
@@ -41,10 +50,33 @@ bench.post('/__bench/insert', async (c) => {
 
 bench.get('/__bench/select', async (c) => c.json(await c.env.DB.prepare('SELECT 1 AS one').first()));
 
+// Local dev runs one isolate of this Worker: every request sees the same held list.
+let held: MessageSendRequest<OutboxMessage>[] | null = null;
+const holding = {
+  async send(body: OutboxMessage, options?: QueueSendOptions) {
+    held!.push({ body: structuredClone(body), ...options });
+  },
+  async sendBatch(messages: Iterable<MessageSendRequest<OutboxMessage>>) {
+    for (const m of messages) held!.push({ ...m, body: structuredClone(m.body) });
+  },
+} as unknown as Queue;
+bench.post('/__bench/queue/hold', (c) => ((held ??= []), c.body(null, 204)));
+// ?max=N: at most N messages a call (miniflare's local broker holds at most 10,000 timers, one
+// per message waiting): the caller releases more as the consumer catches up. The last call
+// (nothing left) ends holding.
+bench.post('/__bench/queue/release', async (c) => {
+  const messages = held ?? [];
+  const batch = messages.splice(0, Number(c.req.query('max') ?? messages.length));
+  for (let i = 0; i < batch.length; i += 100) await c.env.TRIGGERS!.sendBatch(batch.slice(i, i + 100));
+  if (!messages.length) held = null;
+  return c.json({ released: batch.length, left: messages.length });
+});
+
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
     const { pathname } = new URL(request.url);
-    return pathname.startsWith('/__bench/') ? bench.fetch(request, env, ctx) : production.fetch(request, env, ctx);
+    if (pathname.startsWith('/__bench/')) return bench.fetch(request, env, ctx);
+    return production.fetch(request, held ? { ...env, TRIGGERS: holding } : env, ctx);
   },
   scheduled: production.scheduled,
   queue: production.queue,
