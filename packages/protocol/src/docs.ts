@@ -46,6 +46,9 @@ export const DOCS = {
     product_attributes: 'One list of `key:value` strings per product; replaces the previous lists. An empty list (or, in a form body, an empty value) clears them.',
     add_order_tag: 'Tags to add to the order.',
     del_order_tag: 'Tags to remove from the order.',
+    items: 'The order\'s lines: `items[0][sku]`, `items[0][name]`, `items[0][category]`, `items[0][quantity]`, `items[0][unit_price]`, `items[0][product_id]` (or a JSON list of such objects). Replaces the lines sent before; left out, they stay. Each line\'s category path "A/B/C" tags the profile (automatic tags).',
+    order_pickup_location: 'Where the customer picks the order up (a parcel locker, a shop), if not delivered.',
+    store: 'The store of the order, one of the ids the site declares in its settings (`stores`); its currency is the order\'s. Required once the site declares stores, refused before.',
   },
   page: {
     url: 'Page URL (default: location.href).',

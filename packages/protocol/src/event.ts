@@ -12,13 +12,17 @@ export interface CheckedEvent {
   type: EventType;
   ts: number;
   sbt: string;
+  /** The store the page belongs to (a site's settings.stores id), when the site has several. */
+  store?: string;
   data: Record<string, unknown>;
   profile?: Profile;
   order?: Order;
 }
 
 const EVENT_ID = /^[A-Za-z0-9_-]{16,64}$/;
-const EVENT_KEYS = ['id', 'type', 'ts', 'sbt', 'data'];
+const EVENT_KEYS = ['id', 'type', 'ts', 'sbt', 'store', 'data'];
+/** A store id, as a site declares it in its settings. */
+export const STORE_PATTERN = /^[a-z0-9_-]{1,32}$/;
 
 /** Renames `data[...]` fields of the server API's checks to where they sit in a tracker request. */
 const under = (where: string, errors: FieldError[]) =>
@@ -33,7 +37,7 @@ export function checkEvent(ev: unknown, where = ''): Checked<CheckedEvent> {
   const errors: FieldError[] = [];
   const empty = {} as CheckedEvent;
   if (!isPlainObject(ev)) return { values: empty, errors: [{ field: where.replace(/\.$/, '') || 'event', reason: 'must be an event object' }] };
-  for (const key of Object.keys(ev)) if (!EVENT_KEYS.includes(key)) errors.push({ field: `${where}${key.slice(0, 64)}`, reason: 'unknown; an event has id, type, ts, sbt, data' });
+  for (const key of Object.keys(ev)) if (!EVENT_KEYS.includes(key)) errors.push({ field: `${where}${key.slice(0, 64)}`, reason: 'unknown; an event has id, type, ts, sbt, store, data' });
   const type = ev.type as EventType;
   if (typeof ev.id !== 'string' || !EVENT_ID.test(ev.id)) errors.push({ field: `${where}id`, reason: 'must be the event id: 16 to 64 letters, digits, "-" or "_"' });
   if (typeof type !== 'string' || !Object.hasOwn(EVENTS, type)) errors.push({ field: `${where}type`, reason: `must be one of: ${Object.keys(EVENTS).join(', ')}` });
@@ -43,20 +47,21 @@ export function checkEvent(ev: unknown, where = ''): Checked<CheckedEvent> {
     errors.push({ field: `${where}ts`, reason: 'must be the client time in milliseconds since 1970, between the years 2000 and 2100' });
   const sbt = checkKind({ t: 'cookie' }, ev.sbt);
   if (!sbt.ok) errors.push({ field: `${where}sbt`, reason: sbt.reason });
+  if (ev.store !== undefined && (typeof ev.store !== 'string' || !STORE_PATTERN.test(ev.store)))
+    errors.push({ field: `${where}store`, reason: 'must be a store id: 1 to 32 of a-z, 0-9, "_" or "-"' });
   if (errors.length) return { values: empty, errors };
 
-  const base = { id: ev.id as string, type, ts: ts as number, sbt: ev.sbt as string };
+  const base = { id: ev.id as string, type, ts: ts as number, sbt: ev.sbt as string, ...(ev.store === undefined ? {} : { store: ev.store as string }) };
   const data = ev.data ?? {};
   if (type === 'account' || type === 'order') {
     const { items, ...rest } = isPlainObject(data) ? data : ({ '': data } as Record<string, unknown>);
-    const checked = checkUpdate({ data: rest }, type === 'order' ? 'order' : 'customer');
+    // An order's lines are the server API's data[items]; an account has none.
+    const checked = checkUpdate({ data: type === 'order' && items !== undefined ? { ...rest, items } : rest }, type === 'order' ? 'order' : 'customer');
     errors.push(...under(where, checked.errors));
+    if (items !== undefined && type === 'account') errors.push({ field: `${where}data[items]`, reason: 'unknown field' });
     const out: CheckedEvent = { ...base, data: { ...checked.values.profile, ...checked.values.order }, profile: checked.values.profile, order: checked.values.order };
-    if (items !== undefined && items !== '' && type === 'order') {
-      const r = checkKind({ t: 'items' }, items);
-      if (r.ok) out.data.items = r.value;
-      else errors.push({ field: `${where}data[items]${r.field ?? ''}`, reason: r.reason });
-    } else if (items !== undefined && type === 'account') errors.push({ field: `${where}data[items]`, reason: 'unknown field' });
+    if (out.order?.store !== undefined) errors.push({ field: `${where}data[store]`, reason: `unknown field: a browser event's store is the event's own (${where}store)` });
+    else if (out.order && base.store !== undefined) out.order = { ...out.order, store: base.store };
     return { values: out, errors };
   }
   const checked = checkFields<Record<string, unknown>>(data, EVENTS[type].fields, `${where}data`);

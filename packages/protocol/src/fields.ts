@@ -117,6 +117,9 @@ export const ORDER_FIELDS = {
   product_attributes: { t: 'attributes' },
   add_order_tag: { t: 'tags' },
   del_order_tag: { t: 'tags' },
+  items: { t: 'items' },
+  order_pickup_location: { t: 'text', max: 255 },
+  store: { t: 'text', max: 32 },
 } as const satisfies Record<string, Kind>;
 
 export const ORDER_REQUIRED = ['order_idorder', 'order_state', 'order_amount', 'order_crea_dt'] as const;

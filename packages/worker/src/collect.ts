@@ -8,9 +8,9 @@
 // rejected-requests log); the others are taken.
 import { type CheckedEvent, checkEvent, EVENTS, type FieldError, GET_MODE_EVENTS, isPlainObject, LIMITS, redactEmails, type UpdateInput } from '@shopbeacon/protocol';
 import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
-import { orderStatements, runBatch, undeclaredCustomFields, type IngestSite } from './ingest';
+import { orderStatements, runBatch, storeError, undeclaredCustomFields, type IngestSite } from './ingest';
 import { invalidFields, type Problem } from './problem';
-import { updateProfileByCookie, upsertProfile } from './profiles';
+import { isAccountWrite, updateProfileByCookie, upsertProfile } from './profiles';
 import { type Guard, requestNonce, type Stmt } from './sql';
 
 export interface CollectInput {
@@ -69,7 +69,9 @@ const GET_MODE_OFF =
 function refuseForSite(site: IngestSite, input: CollectInput) {
   input.events.forEach((ev, i) => {
     if (ev.errors) return;
-    if (!site.settings.get_mode && GET_MODE_EVENTS.includes(ev.type)) {
+    const store = storeError(site.settings, ev.store, `${at(input, i)}store`, ev.type === 'order');
+    if (store) ev.errors = [store];
+    else if (!site.settings.get_mode && GET_MODE_EVENTS.includes(ev.type)) {
       ev.errors = [{ field: `${at(input, i)}type`, reason: `${ev.type} events need get_mode on` }];
       ev.refusal = 'get_mode';
     } else if (ev.profile?.customer_cookie !== undefined && ev.profile.customer_cookie !== ev.sbt) {
@@ -111,13 +113,13 @@ export const usageDay = (now: number) => new Date(now).toISOString().slice(0, 10
  * hold 100 page views.
  */
 export function collectStatements(site: IngestSite, events: CheckedEvent[], now: number, requestId: number) {
-  const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, data: JSON.stringify(withoutEmails(ev)), ts: ev.ts }));
+  const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, store: ev.store ?? null, data: JSON.stringify(withoutEmails(ev)), ts: ev.ts }));
   const day = usageDay(now);
   const stmts: Stmt[] = [
     {
       // In the order sent (ORDER BY key: the row ids, hence "newest first", follow it).
-      sql: `INSERT INTO events (site_id, event_id, type, sbt, data, client_ts, received_at, request_id)
-            SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.sbt'),
+      sql: `INSERT INTO events (site_id, event_id, type, sbt, store, data, client_ts, received_at, request_id)
+            SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.sbt'), json_extract(value, '$.store'),
                    json_extract(value, '$.data'), json_extract(value, '$.ts'), ?2, ?3
             FROM json_each(?4)
             WHERE coalesce((SELECT events FROM site_usage WHERE site_id = ?1 AND day = ?5), 0) < ?6
@@ -146,7 +148,7 @@ export function collectStatements(site: IngestSite, events: CheckedEvent[], now:
       orderAt[orderAt.length - 1] = stmts.length + o.orderAt;
       stmts.push(...o.stmts);
     } else if (profile.customer_email !== undefined || profile.external_id !== undefined)
-      stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, requestId, guard));
+      stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, requestId, guard, ev.type === 'account' && isAccountWrite(profile, true)));
     else stmts.push(updateProfileByCookie(site.id, ev.sbt, profile, site.settings, now, guard));
   }
   return { stmts, orderAt };

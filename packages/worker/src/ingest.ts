@@ -3,13 +3,25 @@
 // single transaction, so a call writes everything or nothing, in one round trip.
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
 import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
-import { orderJson, type RequiredOrder, type OrderRow, upsertOrder } from './orders';
+import { categoryTagsStatement, orderJson, orderLinesStatements, type RequiredOrder, type OrderRow, selectLines, upsertOrder } from './orders';
 import { invalidFields, ProblemError } from './problem';
 import { legalBasisChange } from './gdpr';
-import { profileIdSql, profileJson, type ProfileRow, type Source, upsertProfile } from './profiles';
+import { isAccountWrite, profileIdSql, profileJson, type ProfileRow, type Source, upsertProfile } from './profiles';
 import { andGuard, type Guard, requestNonce, sql, type Stmt } from './sql';
 import type { Site } from './env';
 import type { Settings } from './settings';
+
+/**
+ * The store an order or event names, against the site's stores: once a site declares stores, an
+ * order must name one of them (other events may name none); before, none may be named.
+ */
+export function storeError(settings: Settings, store: string | undefined, field: string, required: boolean): FieldError | null {
+  const ids = settings.stores.map((s) => s.id).join(', ');
+  if (!settings.stores.length)
+    return store === undefined ? null : { field, reason: 'this site declares no stores: declare them in its settings (stores) first, or leave the store out' };
+  if (store === undefined) return required ? { field, reason: `is required: this site has several stores (${ids})` } : null;
+  return settings.stores.some((s) => s.id === store) ? null : { field, reason: `is not a store of this site (its stores: ${ids})` };
+}
 
 /** What the write path needs of a site: which one, and its settings. */
 export type IngestSite = Pick<Site, 'id' | 'settings'>;
@@ -48,17 +60,17 @@ export async function runBatch(db: D1Database, stmts: Stmt[]) {
 const selectProfile = (siteId: number, p: Profile, source: Source): Stmt => sql`SELECT * FROM profiles WHERE id = ${profileIdSql(siteId, p, source)}`;
 
 /**
- * The statements of one order call: the profile's, the order upsert and, on a new order, the
- * legal basis of the site's GDPR settings. `orderAt` is the index of the order upsert,
- * `profileAt` the last of the profile's. `nonce` names the request: the rows it inserted.
+ * The statements of one order call: the profile's, the order upsert, its lines and their category
+ * tags and, on a new order, the legal basis of the site's GDPR settings. `orderAt` is the index
+ * of the order upsert. `nonce` names the request: the rows it inserted.
  */
 export function orderStatements(site: IngestSite, input: Required<UpdateInput>, source: Source, now: number, nonce: number, guard?: Guard) {
   const { profile } = input;
   const order = input.order as RequiredOrder;
-  const stmts = upsertProfile(site.id, profile, site.settings, source, now, nonce, guard);
-  const profileAt = stmts.length - 1;
+  const stmts = upsertProfile(site.id, profile, site.settings, source, now, nonce, guard, isAccountWrite(profile, false));
   const orderAt = stmts.length;
   stmts.push(upsertOrder(site.id, profileIdSql(site.id, profile, source), order, source, now, nonce, guard));
+  stmts.push(...orderLinesStatements(site.id, order, source, guard), ...categoryTagsStatement(site.id, order, site.settings, source, now, guard));
   const onOrder = site.settings.gdpr.on_order;
   if (onOrder) {
     // On a new order only (inserted by this request), and only if the profile has no such basis yet.
@@ -67,7 +79,7 @@ export function orderStatements(site: IngestSite, input: Required<UpdateInput>, 
       WHERE id = (SELECT profile_id FROM orders WHERE site_id = ${site.id} AND idorder = ${order.order_idorder} AND created_in = ${nonce})
         AND ${change.when}${andGuard(guard)}`);
   }
-  return { stmts, orderAt, profileAt };
+  return { stmts, orderAt };
 }
 
 /** `triggers`: the ids of the trigger rows the call made that an endpoint wants, to enqueue. */
@@ -76,18 +88,20 @@ export type OrderResult = { created: boolean; order: ReturnType<typeof orderJson
 /** /api/updateOrder: profile and order in one batch, answered with both as stored. */
 export async function updateOrder(db: D1Database, site: IngestSite, input: Required<UpdateInput>, source: Source, now = Date.now()): Promise<OrderResult> {
   const undeclared = undeclaredCustomFields(input.profile, site.settings);
-  if (undeclared.length) throw invalidFields(undeclared);
+  const store = storeError(site.settings, input.order.store, 'data[store]', true);
+  if (undeclared.length || store) throw invalidFields([...undeclared, ...(store ? [store] : [])]);
   const nonce = requestNonce();
-  const { stmts, orderAt, profileAt } = orderStatements(site, input, source, now, nonce);
-  // After an on-order legal basis, the profile as it ends up: read after that last change.
-  const readAt = site.settings.gdpr.on_order ? stmts.push(selectProfile(site.id, input.profile, source)) - 1 : profileAt;
+  const { stmts, orderAt } = orderStatements(site, input, source, now, nonce);
+  const linesAt = stmts.push(selectLines(site.id, input.order.order_idorder!)) - 1;
+  // The profile as it ends up, after the automatic tags and an on-order legal basis.
+  const readAt = stmts.push(selectProfile(site.id, input.profile, source)) - 1;
   stmts.push(claimStatement(site.id, now));
   const results = await runBatch(db, stmts);
   const orderRow = results[orderAt].results[0] as OrderRow;
   const profileRow = results[readAt].results[0] as ProfileRow;
   return {
     created: orderRow.created_in === nonce,
-    order: orderJson(orderRow, profileRow, site.settings),
+    order: orderJson(orderRow, profileRow, site.settings, (results[linesAt].results[0] as { items: string }).items),
     profile: profileJson(profileRow),
     triggers: toEnqueue(results[results.length - 1]),
   };
@@ -98,7 +112,9 @@ export async function updateCustomer(db: D1Database, site: IngestSite, profile: 
   const undeclared = undeclaredCustomFields(profile, site.settings);
   if (undeclared.length) throw invalidFields(undeclared);
   const nonce = requestNonce();
-  const results = await runBatch(db, [...upsertProfile(site.id, profile, site.settings, source, now, nonce), claimStatement(site.id, now)]);
+  const account = isAccountWrite(profile, profile.external_id !== undefined);
+  const stmts = [...upsertProfile(site.id, profile, site.settings, source, now, nonce, undefined, account), selectProfile(site.id, profile, source), claimStatement(site.id, now)];
+  const results = await runBatch(db, stmts);
   const row = results[results.length - 2].results[0] as ProfileRow;
   return { created: row.created_in === nonce, profile: profileJson(row), triggers: toEnqueue(results[results.length - 1]) };
 }

@@ -1,9 +1,9 @@
 // Orders: the first call with an order_idorder creates the order, every later one updates it
 // (seed 003, "Gestion de l'idorder"). One INSERT … ON CONFLICT DO UPDATE … RETURNING does both.
-import { ORDER_STATES, type Order, type OrderState } from '@shopbeacon/protocol';
+import { type Item, LIMITS, ORDER_STATES, type Order, type OrderState } from '@shopbeacon/protocol';
 import type { Source } from './profiles';
-import { anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt, tagsChangeSql } from './sql';
-import { isValidated, type Settings, validationThreshold } from './settings';
+import { andGuard, anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt, tagsChangeSql } from './sql';
+import { isValidated, type Settings, storeOf, validationThreshold } from './settings';
 
 /**
  * The order upsert. The order date (order_crea_dt) is kept from the first call; state, amount,
@@ -27,14 +27,16 @@ export function upsertOrder(siteId: number, profileId: Stmt, o: RequiredOrder, s
     ['end_service', raw('coalesce(excluded.end_service, end_service)')],
     ['tags', mergeTagsSql('orders.tags', o.del_order_tag ?? [], o.add_order_tag ?? []), tagsChangeSql('orders.tags', o.del_order_tag ?? [], o.add_order_tag ?? [])],
     ['product_attributes', sql`coalesce(${attrs}, product_attributes)`],
+    ['pickup_location', raw('coalesce(excluded.pickup_location, pickup_location)')],
+    ['store', raw('coalesce(excluded.store, store)')],
     ['source', sql`CASE WHEN ${takeOver} THEN excluded.source ELSE source END`],
   ];
   const changed = anyOf(changes.map(([c, next, test]) => test ?? sql`${raw(c)} IS NOT ${next}`));
   const values = sql`${siteId}, ${o.order_idorder}, ${profileId}, ${o.order_state}, ${o.order_amount}, ${o.order_crea_dt},
     ${o.order_start_service ?? null}, ${o.order_end_service ?? null}, ${JSON.stringify(o.add_order_tag ?? [])}, coalesce(${attrs}, '[]'),
-    ${source}, ${now}, ${now}, ${nonce}`;
+    ${o.order_pickup_location ?? null}, ${o.store ?? null}, ${source}, ${now}, ${now}, ${nonce}`;
   return sql`INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service,
-                                 tags, product_attributes, source, received_at, updated_at, created_in)
+                                 tags, product_attributes, pickup_location, store, source, received_at, updated_at, created_in)
     ${guardedValues(values, guard)}
     ON CONFLICT (site_id, idorder) DO UPDATE SET ${join(changes.map(([c, next]) => sql`${raw(c)} = ${next}`))},
       version = CASE WHEN ${changed} THEN version + 1 ELSE version END,
@@ -42,6 +44,59 @@ export function upsertOrder(siteId: number, profileId: Stmt, o: RequiredOrder, s
     WHERE orders.source = 'tracker' OR excluded.source <> 'tracker'
     RETURNING *`;
 }
+
+/**
+ * The order of this call, as the later statements of its batch find it: for the browser, only
+ * an order it may write (one the shop's server has not), so that its lines and tags follow the
+ * upsert's refusal.
+ */
+const thisOrder = (siteId: number, idorder: string, source: Source, column = 'id') =>
+  sql`(SELECT ${raw(column)} FROM orders WHERE site_id = ${siteId} AND idorder = ${idorder}${raw(source === 'tracker' ? ` AND source = 'tracker'` : '')})`;
+
+/** The order's lines, replaced whole by the items sent (nothing when none are sent). */
+export function orderLinesStatements(siteId: number, o: Order & { order_idorder: string }, source: Source, guard?: Guard): Stmt[] {
+  if (!o.items) return [];
+  const id = thisOrder(siteId, o.order_idorder, source);
+  const lines = JSON.stringify(o.items);
+  return [
+    sql`DELETE FROM order_lines WHERE order_id = ${id}${andGuard(guard)}`,
+    sql`INSERT INTO order_lines (order_id, line, product_id, sku, name, category, quantity, unit_price)
+      SELECT ${id}, key, value ->> 'product_id', value ->> 'sku', value ->> 'name', value ->> 'category', coalesce(value ->> 'quantity', 1), value ->> 'unit_price'
+      FROM json_each(${lines}) WHERE ${id} IS NOT NULL${andGuard(guard)}`,
+  ];
+}
+
+/** The tags of the lines' category paths: "A/B/C" gives A, B and C (deeper levels are ignored). */
+export function categoryTags(items: Item[] | undefined): string[] {
+  const tags = new Set<string>();
+  for (const item of items ?? [])
+    for (const level of (item.category ?? '').split('/').slice(0, 3)) {
+      const tag = level.trim().slice(0, LIMITS.tagLength);
+      if (tag) tags.add(tag);
+    }
+  return [...tags];
+}
+
+/**
+ * After an order with lines, their category tags on its profile (settings.auto_tags.categories).
+ * From the browser, as its other tags: only on a profile the shop's server has not tagged.
+ */
+export function categoryTagsStatement(siteId: number, o: Order & { order_idorder: string }, settings: Settings, source: Source, now: number, guard?: Guard): Stmt[] {
+  const tags = settings.auto_tags.categories ? categoryTags(o.items) : [];
+  if (!tags.length) return [];
+  return [
+    sql`UPDATE profiles SET tags = ${mergeTagsSql('tags', [], tags)}, version = version + 1, updated_at = ${now}
+      WHERE id = ${thisOrder(siteId, o.order_idorder, source, 'profile_id')} AND ${tagsChangeSql('tags', [], tags)}${raw(source === 'tracker' ? ` AND (server_written = 0 OR tags = '[]')` : '')}${andGuard(guard)}`,
+  ];
+}
+
+/** An order's lines as JSON, by line (the fields sent only), for RECENT_ORDERS_SQL and the answer. */
+export const linesJsonSql = (orderId: string) =>
+  `(SELECT json_group_array(json(l)) FROM (SELECT json_patch('{}', json_object('product_id', product_id, 'sku', sku, 'name', name, 'category', category, 'quantity', quantity, 'unit_price', unit_price)) AS l
+     FROM order_lines WHERE order_id = ${orderId} ORDER BY line))`;
+
+/** The order's lines as stored, in the same batch (for the answer). */
+export const selectLines = (siteId: number, idorder: string): Stmt => sql`SELECT ${raw(linesJsonSql('o.id'))} AS items FROM orders o WHERE o.site_id = ${siteId} AND o.idorder = ${idorder}`;
 
 export interface OrderRow {
   id: number;
@@ -53,6 +108,8 @@ export interface OrderRow {
   end_service: string | null;
   tags: string;
   product_attributes: string;
+  pickup_location: string | null;
+  store: string | null;
   source: Source;
   version: number;
   created_in: number | null;
@@ -69,7 +126,7 @@ export interface Customer {
 }
 
 /** An order as the API shows it: the seed's field names, plus what the dashboard needs. */
-export function orderJson(row: OrderRow, customer: Customer, settings: Settings) {
+export function orderJson(row: OrderRow, customer: Customer, settings: Settings, items: string) {
   return {
     order_idorder: row.idorder,
     order_state: row.state,
@@ -89,6 +146,10 @@ export function orderJson(row: OrderRow, customer: Customer, settings: Settings)
     customer_cookie: customer.cookie,
     customer_name: customer.name,
     customer_firstname: customer.firstname,
+    items: JSON.parse(items) as Item[],
+    order_pickup_location: row.pickup_location,
+    store: row.store,
+    currency: storeOf(settings, row.store)?.currency ?? null,
   };
 }
 
@@ -101,10 +162,12 @@ const isoSql = (col: string) => `strftime('%Y-%m-%dT%H:%M:%S', ${col} / 1000, 'u
 // checks both agree): D1 hands the Worker one string instead of 200 rows to map and re-encode.
 // D1 allows 32 arguments per SQL function: json_object takes the order, json_insert the
 // customer (json_patch would drop its nulls).
-// ?1 is the site, ?2 the order state from which an order is validated.
-// Served by orders_site_recent (site_id, updated_at [, rowid]): no sort step (tested with
+// ?1 is the site, ?2 the order state from which an order is validated, ?3 the site's stores
+// (their currencies), ?4 the store of a store's list.
+// Served by orders_site_recent (site_id, updated_at [, rowid]), a store's by
+// orders_site_store_recent (site_id, store, updated_at [, rowid]): no sort step (tested with
 // EXPLAIN QUERY PLAN in test/recent-orders.test.ts).
-export const RECENT_ORDERS_SQL = `
+const recentOrdersSql = (byStore: boolean) => `
   SELECT json_group_array(json(j)) AS orders FROM (
     SELECT json_insert(json_object(
       'order_idorder', o.idorder,
@@ -124,14 +187,28 @@ export const RECENT_ORDERS_SQL = `
       '$.external_id', p.external_id,
       '$.customer_cookie', p.cookie,
       '$.customer_name', p.name,
-      '$.customer_firstname', p.firstname) AS j
+      '$.customer_firstname', p.firstname,
+      '$.items', json(${linesJsonSql('o.id')}),
+      '$.order_pickup_location', o.pickup_location,
+      '$.store', o.store,
+      '$.currency', (SELECT value ->> 'currency' FROM json_each(?3) WHERE value ->> 'id' = o.store)) AS j
     FROM orders o JOIN profiles p ON p.id = o.profile_id
-    WHERE o.site_id = ?1
+    WHERE o.site_id = ?1${byStore ? ' AND o.store = ?4' : ''}
     ORDER BY o.updated_at DESC, o.id DESC
     LIMIT ${RECENT_ORDERS_LIMIT})`;
+export const RECENT_ORDERS_SQL = recentOrdersSql(false);
+export const RECENT_STORE_ORDERS_SQL = recentOrdersSql(true);
 
-/** The site's 200 most recently received or updated orders, newest first, as a JSON array. */
-export async function recentOrdersJson(db: D1Database, siteId: number, settings: Settings): Promise<string> {
-  const row = await db.prepare(RECENT_ORDERS_SQL).bind(siteId, validationThreshold(settings)).first<{ orders: string }>();
+/**
+ * The site's (or one store's) 200 most recently received or updated orders, newest first, as a
+ * JSON array.
+ */
+export async function recentOrdersJson(db: D1Database, siteId: number, settings: Settings, store?: string): Promise<string> {
+  const stores = JSON.stringify(settings.stores);
+  const stmt =
+    store === undefined
+      ? db.prepare(RECENT_ORDERS_SQL).bind(siteId, validationThreshold(settings), stores)
+      : db.prepare(RECENT_STORE_ORDERS_SQL).bind(siteId, validationThreshold(settings), stores, store);
+  const row = await stmt.first<{ orders: string }>();
   return row?.orders ?? '[]';
 }

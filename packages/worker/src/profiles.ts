@@ -74,8 +74,40 @@ type Change = [column: string, next: Stmt, changed?: Stmt];
 const assignments = (changes: Change[]) => join(changes.map(([c, next]) => sql`${raw(c)} = ${next}`));
 const differs = (changes: Change[]) => anyOf(changes.map(([c, next, changed]) => changed ?? sql`${raw(c)} IS NOT ${next}`));
 
+/**
+ * The automatic tag a write gives (settings.auto_tags), when it makes the change that earns it:
+ * registration to an account write (isAccountWrite) on a profile that had no account;
+ * newsletter to an email opt-in turned 1 on a profile without an account nor the shop's own
+ * customer id. The two never meet: an account write's opt-in box earns registration only.
+ */
+function autoTag(p: Profile, settings: Settings, account: boolean): { kind: 'registration' | 'newsletter'; tag: string } | null {
+  const { registration, newsletter } = settings.auto_tags;
+  if (account) return registration ? { kind: 'registration', tag: registration } : null;
+  if (newsletter && p.customer_isoptin === 1 && p.external_id === undefined && p.customer_email !== undefined) return { kind: 'newsletter', tag: newsletter };
+  return null;
+}
+
+/**
+ * The tags column's change: add_tag/del_tag merged, and the automatic tag too when `auto.when`
+ * holds of the stored row. `allowed` (the browser's): add_tag/del_tag only where it holds; the
+ * automatic tag is added either way, since it follows a change that was itself allowed.
+ */
+function tagsChange(column: string, p: Profile, auto: { when: Stmt; tag: string } | null, allowed?: Stmt): Change {
+  const del = p.del_tag ?? [];
+  const add = p.add_tag ?? [];
+  const M = (d: string[], a: string[]) => mergeTagsSql(column, d, a);
+  const T = (d: string[], a: string[]) => tagsChangeSql(column, d, a);
+  const plain = allowed ? sql`CASE WHEN ${allowed} THEN ${M(del, add)} ELSE ${raw(column)} END` : M(del, add);
+  const plainTest = allowed ? sql`${allowed} AND ${T(del, add)}` : T(del, add);
+  if (!auto) return ['tags', plain, plainTest];
+  const withTag = [...add, auto.tag];
+  const value = allowed ? sql`CASE WHEN ${allowed} THEN ${M(del, withTag)} ELSE ${M([], [auto.tag])} END` : M(del, withTag);
+  const test = allowed ? sql`(${allowed} AND ${T(del, withTag)}) OR ${T([], [auto.tag])}` : T(del, withTag);
+  return ['tags', sql`CASE WHEN ${auto.when} THEN ${value} ELSE ${plain} END`, sql`((${auto.when}) AND (${test})) OR (${plainTest})`];
+}
+
 /** Columns and values of a new row (shared by the server's upsert and the browser's insert). */
-function newRow(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number) {
+function newRow(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number, account = false) {
   const cols: string[] = ['site_id'];
   const values: Stmt[] = [sql`${siteId}`];
   const add = (column: string, value: Stmt) => (cols.push(column), values.push(value));
@@ -83,7 +115,11 @@ function newRow(siteId: number, p: Profile, settings: Settings, source: Source, 
   if (p.external_id !== undefined) (add('external_id', sql`${p.external_id}`), add('external_id_source', sql`${source}`));
   for (const [column, v] of plainValues(p)) add(column, sql`${v}`);
   for (const [column, v] of optinValues(p)) (add(column, sql`${v}`), add(`${column}_at`, sql`${now}`), add(`${column}_source`, sql`${source}`));
-  if (p.add_tag) add('tags', sql`${JSON.stringify(p.add_tag)}`);
+  const tags = [...(p.add_tag ?? [])];
+  const auto = autoTag(p, settings, account);
+  if (auto && !tags.includes(auto.tag)) tags.push(auto.tag);
+  if (tags.length) add('tags', sql`${JSON.stringify(tags)}`);
+  if (account) add('has_account', raw('1'));
   // json_patch on {} drops the nulls (cleared fields) of the call.
   if (p.custom_fields) add('custom_fields', sql`json_patch('{}', ${JSON.stringify(p.custom_fields)})`);
   const gdpr = gdprChanges(p, settings, source, now, () => raw('1'));
@@ -102,7 +138,7 @@ function newRow(siteId: number, p: Profile, settings: Settings, source: Source, 
  * external_id are on two profiles that the server itself made so, the upsert's unique index
  * refuses it: 409, and the batch writes nothing.
  */
-function serverUpsert(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number): Stmt[] {
+function serverUpsert(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number, account: boolean): Stmt[] {
   const stmts: Stmt[] = [];
   const email = p.customer_email;
   const ext = p.external_id;
@@ -140,14 +176,19 @@ function serverUpsert(siteId: number, p: Profile, settings: Settings, source: So
     alsoSet.push([`${column}_source`, raw(`excluded.${column}_source`)]);
     changes.push([column, raw(`excluded.${column}`)]);
   }
-  if (p.add_tag || p.del_tag)
-    changes.push(['tags', mergeTagsSql('profiles.tags', p.del_tag ?? [], p.add_tag ?? []), tagsChangeSql('profiles.tags', p.del_tag ?? [], p.add_tag ?? [])]);
+  const auto = autoTag(p, settings, account);
+  if (p.add_tag || p.del_tag || auto) {
+    // ON CONFLICT's SET reads the stored row: has_account and isoptin as they were before this call.
+    const when = auto?.kind === 'registration' ? raw('profiles.has_account = 0') : raw('profiles.has_account = 0 AND profiles.external_id IS NULL AND profiles.isoptin IS NOT 1');
+    changes.push(tagsChange('profiles.tags', p, auto && { when, tag: auto.tag }));
+  }
+  if (account) changes.push(['has_account', raw('1')]);
   if (p.custom_fields) changes.push(['custom_fields', sql`json_patch(custom_fields, ${JSON.stringify(p.custom_fields)})`]);
   const gdpr = gdprChanges(p, settings, source, now, (column) => raw(`${column} IS NOT excluded.${column}`));
   if (gdpr.length) changes.push(['gdpr', gdprValue(gdpr)]);
   alsoSet.push(['server_written', raw('1')]);
   const changed = differs(changes);
-  const row = newRow(siteId, p, settings, source, now, nonce);
+  const row = newRow(siteId, p, settings, source, now, nonce, account);
   stmts.push(sql`INSERT INTO profiles (${row.cols}) VALUES (${row.values})
     ON CONFLICT (site_id, ${raw(key)}) DO UPDATE SET ${assignments([...changes, ...alsoSet])},
       version = CASE WHEN ${changed} THEN version + 1 ELSE version END,
@@ -162,7 +203,7 @@ function serverUpsert(siteId: number, p: Profile, settings: Settings, source: So
  * identifier, no del_tag on a server's profile, no consent the server recorded, and no opt-in a
  * callback recorded (callback-inbound.ts: the shop platform's word, on any profile).
  */
-function trackerChanges(p: Profile, settings: Settings, now: number): Change[] {
+function trackerChanges(p: Profile, settings: Settings, now: number, account: boolean): Change[] {
   const changes: Change[] = [];
   for (const [column, v] of plainValues(p))
     changes.push([column, sql`CASE WHEN server_written = 0 OR ${raw(column)} IS NULL THEN ${v} ELSE ${raw(column)} END`]);
@@ -174,12 +215,16 @@ function trackerChanges(p: Profile, settings: Settings, now: number): Change[] {
     changes.push([`${column}_source`, sql`CASE WHEN ${when} THEN 'tracker' ELSE ${raw(`${column}_source`)} END`]);
     changes.push([column, sql`CASE WHEN ${when} THEN ${v} ELSE ${raw(column)} END`]);
   }
-  if (p.add_tag || p.del_tag) {
-    // On a server's profile, tags only where it has none (so del_tag has nothing to remove).
-    const merged = mergeTagsSql('tags', p.del_tag ?? [], p.add_tag ?? []);
+  const auto = autoTag(p, settings, account);
+  if (p.add_tag || p.del_tag || auto) {
+    // The automatic tag follows the change it comes with: the browser's account on a profile the
+    // server has never written, its opt-in where the opt-in itself is taken. Other tags, on a
+    // server's profile, only where it has none (so del_tag has nothing to remove).
     const allowed = raw(`(server_written = 0 OR tags = '[]')`);
-    changes.push(['tags', sql`CASE WHEN ${allowed} THEN ${merged} ELSE tags END`, sql`${allowed} AND ${tagsChangeSql('tags', p.del_tag ?? [], p.add_tag ?? [])}`]);
+    const when = auto?.kind === 'registration' ? raw('server_written = 0 AND has_account = 0') : sql`has_account = 0 AND external_id IS NULL AND ${optinChange('isoptin', 1)}`;
+    changes.push(tagsChange('tags', p, auto && { when, tag: auto.tag }, allowed));
   }
+  if (account) changes.push(['has_account', raw('CASE WHEN server_written = 0 THEN 1 ELSE has_account END')]);
   if (p.custom_fields) {
     const sent = JSON.stringify(p.custom_fields);
     // On a server's profile, only the fields it has no value for; a clear (null) is not a value.
@@ -193,8 +238,8 @@ function trackerChanges(p: Profile, settings: Settings, now: number): Change[] {
 }
 
 /** The browser's update of the profiles `where` selects, written only when a value changes. */
-function trackerUpdate(where: Stmt, p: Profile, settings: Settings, now: number, guard: Guard): Stmt {
-  const changes = trackerChanges(p, settings, now);
+function trackerUpdate(where: Stmt, p: Profile, settings: Settings, now: number, guard: Guard, account = false): Stmt {
+  const changes = trackerChanges(p, settings, now, account);
   return sql`UPDATE profiles SET ${assignments(changes)}, version = version + 1, updated_at = ${now}
     WHERE ${where} AND (${differs(changes)})${andGuard(guard)}`;
 }
@@ -205,17 +250,26 @@ function trackerUpdate(where: Stmt, p: Profile, settings: Settings, now: number,
  * browser's ever meets a unique index: an identity conflict is not something it can cause, nor
  * learn about (the answer does not say whether an email is known).
  */
-export function upsertProfile(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number, guard?: Guard): Stmt[] {
-  if (source !== 'tracker') return serverUpsert(siteId, p, settings, source, now, nonce);
+export function upsertProfile(siteId: number, p: Profile, settings: Settings, source: Source, now: number, nonce: number, guard?: Guard, account = false): Stmt[] {
+  if (source !== 'tracker') return serverUpsert(siteId, p, settings, source, now, nonce, account);
   const known: Stmt[] = [];
   if (p.external_id !== undefined) known.push(sql`EXISTS (SELECT 1 FROM profiles WHERE site_id = ${siteId} AND external_id = ${p.external_id})`);
   if (p.customer_email !== undefined) known.push(sql`EXISTS (SELECT 1 FROM profiles WHERE site_id = ${siteId} AND email = ${p.customer_email})`);
-  const row = newRow(siteId, p, settings, source, now, nonce);
+  const row = newRow(siteId, p, settings, source, now, nonce, account);
   return [
-    trackerUpdate(sql`id = ${profileIdSql(siteId, p, source)}`, p, settings, now, guard),
+    trackerUpdate(sql`id = ${profileIdSql(siteId, p, source)}`, p, settings, now, guard, account),
     sql`INSERT INTO profiles (${row.cols}) ${guardedValues(row.values, sql`NOT (${anyOf(known)})${andGuard(guard)}`)}`,
   ];
 }
+
+/**
+ * Whether a write is an account's (the automatic tag registration, has_account): `action=account`
+ * says so; otherwise, by default for updateCustomer and a customers import when the shop gives its
+ * own customer id (external_id), and for the browser's account event, unless `action=newsletter`
+ * says it is a sign-up form's.
+ */
+export const isAccountWrite = (p: Profile, byDefault: boolean) => p.action === 'account' || (byDefault && p.action !== 'newsletter');
+
 
 /**
  * An opt-in with no email (an SMS sign-up box): it goes to the visitor's profiles, found by the
@@ -240,6 +294,7 @@ export interface ProfileRow {
   tags: string;
   custom_fields: string;
   gdpr: string;
+  has_account: number;
   source: string;
   version: number;
   created_in: number | null;
@@ -265,6 +320,7 @@ export function profileJson(row: ProfileRow) {
     tags: JSON.parse(row.tags) as string[],
     custom_fields: JSON.parse(row.custom_fields) as Record<string, string>,
     gdpr: JSON.parse(row.gdpr) as Record<string, Record<string, { status: string; at: string; source: string; reason: string }>>,
+    has_account: row.has_account === 1,
     source: row.source,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),

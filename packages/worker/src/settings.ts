@@ -2,7 +2,7 @@
 // validates an order, the GDPR bases applied on ingest, custom fields, allowed origins, and the
 // opt-in / opt-out callbacks (automations/callbacks.ts).
 // Stored as one JSON column on the site; every read goes through withDefaults.
-import { type FieldError, isPlainObject } from '@shopbeacon/protocol';
+import { type FieldError, isPlainObject, LIMITS } from '@shopbeacon/protocol';
 import { callbackSecretMissing, checkCallbackSetting } from './automations/callbacks';
 import { invalidFields, ProblemError } from './problem';
 import { forgetSite } from './site-cache';
@@ -35,6 +35,25 @@ export interface Settings {
   optout_callback_url: string | null;
   /** The security parameter both ways: sent with each callback, required on /callback/*. */
   callback_secret: string | null;
+  /** The site's stores (multistore): each order names one, and its currency is the store's. Empty: one shop, no store field. */
+  stores: Store[];
+  /** Tags given automatically: their text (null: off), and the category path of what was bought. */
+  auto_tags: AutoTags;
+}
+
+export interface Store {
+  id: string;
+  name: string;
+  currency: string;
+}
+
+export interface AutoTags {
+  /** Given to a profile when an account is made for it (updateCustomer with an external_id or action=account, the browser's account event, a customers import). */
+  registration: string | null;
+  /** Given to a profile without an account when it opts in to email. */
+  newsletter: string | null;
+  /** After an order, each line's category path "A/B/C" tags the profile A, B and C (three levels at most). */
+  categories: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -48,7 +67,26 @@ export const DEFAULT_SETTINGS: Settings = {
   optin_callback_url: null,
   optout_callback_url: null,
   callback_secret: null,
+  stores: [],
+  auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
 };
+
+/** A store id: what URLs, script tags and CSV cells carry. */
+export const STORE_ID = /^[a-z0-9_-]{1,32}$/;
+export const MAX_STORES = 100;
+
+/** ISO 4217 codes as the runtime's ICU knows them (Intl.supportedValuesOf), else any three capitals. */
+const CURRENCIES: Set<string> | null = (() => {
+  try {
+    return new Set((Intl as { supportedValuesOf?: (k: string) => string[] }).supportedValuesOf?.('currency') ?? []);
+  } catch {
+    return null;
+  }
+})();
+const isCurrency = (v: unknown): v is string => typeof v === 'string' && /^[A-Z]{3}$/.test(v) && (!CURRENCIES?.size || CURRENCIES.has(v));
+
+/** The store of `id` among the site's, if it declares it. */
+export const storeOf = (s: Settings, id: string | null | undefined) => (id == null ? undefined : s.stores.find((st) => st.id === id));
 
 export const MAX_DAILY_EVENT_QUOTA = 100_000_000;
 /** A day: the longest a cart waits before it counts as abandoned. */
@@ -68,7 +106,13 @@ const VALIDATION_STATES = new Map<unknown, Settings['order_validation_state']>([
 export function withDefaults(stored: unknown): Settings {
   const s = isPlainObject(stored) ? (stored as Partial<Settings>) : {};
   const order_validation_state = VALIDATION_STATES.get(s.order_validation_state) ?? DEFAULT_SETTINGS.order_validation_state;
-  return { ...DEFAULT_SETTINGS, ...s, order_validation_state, gdpr: { ...DEFAULT_SETTINGS.gdpr, ...(s.gdpr ?? {}) } };
+  return {
+    ...DEFAULT_SETTINGS,
+    ...s,
+    order_validation_state,
+    gdpr: { ...DEFAULT_SETTINGS.gdpr, ...(s.gdpr ?? {}) },
+    auto_tags: { ...DEFAULT_SETTINGS.auto_tags, ...(s.auto_tags ?? {}) },
+  };
 }
 
 /** The order state from which an order counts as validated. */
@@ -100,8 +144,9 @@ function checkOrigin(v: unknown): string | null {
   }
 }
 
-type Patch = Partial<Omit<Settings, 'gdpr' | 'daily_event_quota' | 'abandoned_cart_minutes'>> & {
+type Patch = Partial<Omit<Settings, 'gdpr' | 'daily_event_quota' | 'abandoned_cart_minutes' | 'auto_tags'>> & {
   gdpr?: Partial<Settings['gdpr']>;
+  auto_tags?: Partial<AutoTags>;
   daily_event_quota?: number | null;
   abandoned_cart_minutes?: number | null;
 };
@@ -195,15 +240,64 @@ export function checkSettingsPatch(body: unknown, allowLocal = false): { patch: 
         else patch[key] = v as string | null;
         break;
       }
+      case 'stores': {
+        const stores = checkStores(v, errors);
+        if (stores) patch.stores = stores;
+        break;
+      }
+      case 'auto_tags': {
+        if (!isPlainObject(v)) {
+          errors.push({ field: key, reason: 'must be an object: { "registration": "…", "newsletter": "…", "categories": true }' });
+          break;
+        }
+        const tags: Partial<AutoTags> = {};
+        for (const [t, tv] of Object.entries(v)) {
+          const field = `auto_tags.${t.slice(0, 64)}`;
+          if (t === 'registration' || t === 'newsletter') {
+            const text = typeof tv === 'string' ? tv.trim() : tv;
+            if (text === null || text === '') tags[t] = null;
+            else if (typeof text === 'string' && text.length <= LIMITS.tagLength && !/[\u0000-\u001f\u007f]/.test(text)) tags[t] = text;
+            else errors.push({ field, reason: `must be the tag's text (1 to ${LIMITS.tagLength} characters), or empty to turn it off` });
+          } else if (t === 'categories') {
+            if (typeof tv === 'boolean') tags.categories = tv;
+            else errors.push({ field, reason: 'must be true or false' });
+          } else errors.push({ field, reason: 'unknown setting; auto_tags has registration, newsletter, categories' });
+        }
+        patch.auto_tags = tags;
+        break;
+      }
       default:
         errors.push({
           field: key.slice(0, 64),
           reason:
-            'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins, daily_event_quota, abandoned_cart_minutes, optin_callback_url, optout_callback_url, callback_secret',
+            'unknown setting; settings are get_mode, order_validation_state, gdpr, custom_fields, allowed_origins, daily_event_quota, abandoned_cart_minutes, optin_callback_url, optout_callback_url, callback_secret, stores, auto_tags',
         });
     }
   }
   return { patch, errors };
+}
+
+/** The stores list: replaced whole (a JSON merge patch replaces lists). */
+function checkStores(v: unknown, errors: FieldError[]): Store[] | undefined {
+  if (!Array.isArray(v) || v.length > MAX_STORES) {
+    errors.push({ field: 'stores', reason: `must be a list of at most ${MAX_STORES} { "id": "fr", "name": "Boutique FR", "currency": "EUR" }` });
+    return undefined;
+  }
+  const seen = new Set<string>();
+  const before = errors.length;
+  const stores = v.map((st, i): Store => {
+    const at = `stores[${i}]`;
+    if (!isPlainObject(st)) return (errors.push({ field: at, reason: 'must be { "id": "fr", "name": "Boutique FR", "currency": "EUR" }' }), { id: '', name: '', currency: '' });
+    for (const k of Object.keys(st)) if (k !== 'id' && k !== 'name' && k !== 'currency') errors.push({ field: `${at}.${k.slice(0, 64)}`, reason: 'unknown; a store has id, name, currency' });
+    if (typeof st.id !== 'string' || !STORE_ID.test(st.id)) errors.push({ field: `${at}.id`, reason: 'must be 1 to 32 of a-z, 0-9, "_" or "-", like "fr"' });
+    else if (seen.has(st.id)) errors.push({ field: `${at}.id`, reason: `store "${st.id}" is declared twice` });
+    else seen.add(st.id);
+    const name = typeof st.name === 'string' ? st.name.trim() : '';
+    if (!name || name.length > 100) errors.push({ field: `${at}.name`, reason: 'must be a name of 1 to 100 characters' });
+    if (!isCurrency(st.currency)) errors.push({ field: `${at}.currency`, reason: 'must be an ISO 4217 currency code, like EUR' });
+    return { id: st.id as string, name, currency: st.currency as string };
+  });
+  return errors.length === before ? stores : undefined;
 }
 
 /**

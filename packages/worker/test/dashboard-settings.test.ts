@@ -23,6 +23,8 @@ const FULL = {
   optin_callback_url: ' https://shop.example/optin ',
   optout_callback_url: 'https://shop.example/optout',
   callback_secret: 'S3cret-16-chars!',
+  stores: [],
+  auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
 };
 
 describe('the settings form', () => {
@@ -46,6 +48,8 @@ describe('the settings form', () => {
       optin_callback_url: 'https://shop.example/optin',
       optout_callback_url: 'https://shop.example/optout',
       callback_secret: 'S3cret-16-chars!',
+      stores: [],
+      auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
     });
     const html = await (await client.get('/dashboard/settings?saved=1')).text();
     expect(html).toContain('Settings saved.');
@@ -71,6 +75,8 @@ describe('the settings form', () => {
       optin_callback_url: null,
       optout_callback_url: null,
       callback_secret: null,
+      stores: [],
+      auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
     });
   });
 

@@ -67,7 +67,7 @@ describe('GET /api/orders/recent', () => {
   });
 
   it('is served by the orders_site_recent index, with no sort step', async () => {
-    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).bind(1, 20).all<{ detail: string }>();
+    const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).bind(1, 20, '[]').all<{ detail: string }>();
     const details = plan.results.map((r: { detail: string }) => r.detail);
     expect(details.join('\n')).not.toMatch(/TEMP B-TREE/);
     expect(details).toContain('SEARCH o USING INDEX orders_site_recent (site_id=?)');

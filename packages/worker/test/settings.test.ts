@@ -24,6 +24,8 @@ describe('GET and PUT /api/settings', () => {
         optin_callback_url: null,
         optout_callback_url: null,
         callback_secret: null,
+        stores: [],
+        auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
       },
     });
   });
@@ -43,6 +45,8 @@ describe('GET and PUT /api/settings', () => {
       optin_callback_url: null,
       optout_callback_url: null,
       callback_secret: null,
+      stores: [],
+      auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
     };
     expect(res.settings).toEqual(expected);
     expect((await json(await get(site, '/api/settings'))).settings).toEqual(expected);

@@ -138,7 +138,9 @@ describe('profiles: on a profile the server wrote, the browser only fills what i
     expect(res.status).toBe(204);
     const [p] = await profiles(site);
     expect(p).toMatchObject({ name: 'Doe', firstname: 'Eve', city: 'Rouen', isoptin: 1, isoptin_source: 'api', isoptin_at: before.isoptin_at, cookie: 'ServerCookie00000001' });
-    expect(JSON.parse(p.tags)).toEqual(['vip']);
+    // The server's sign-up (an email opt-in, no account) got the automatic tag newsletter.
+    expect(JSON.parse(before.tags)).toEqual(['vip', 'newsletter']);
+    expect(JSON.parse(p.tags)).toEqual(['vip', 'newsletter']);
     expect(JSON.parse(p.custom_fields)).toEqual({ 1: 'gold', 2: 'web' });
     expect(p.version).toBe(before.version + 1);
     // The same event again changes nothing at all.

@@ -1,6 +1,6 @@
 // The server API (/api/*), called by shop backends with their site keys. Thin: parse, check,
 // call the function that does the work, map its result to HTTP.
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
 import { enqueueAfter } from '../automations/outbox';
 import { automationRoutes } from './automations';
@@ -13,7 +13,7 @@ import { recentEvents } from '../events';
 import { recentOrdersJson } from '../orders';
 import { recentRejections } from '../rejections';
 import { invalidFields } from '../problem';
-import { updateSettings } from '../settings';
+import { storeOf, updateSettings } from '../settings';
 
 export const api = new Hono<AppEnv>();
 
@@ -36,13 +36,23 @@ api.post('/updateCustomer', limitBody(), async (c) => {
   return c.json({ ok: true, ...result });
 });
 
+/** ?store=fr: one of the site's stores, or a 400 naming it. */
+function storeQuery(c: Context<AppEnv>): string | undefined {
+  const store = c.req.query('store');
+  if (store === undefined) return undefined;
+  const settings = c.get('site').settings;
+  if (!storeOf(settings, store))
+    throw invalidFields([{ field: 'store', reason: settings.stores.length ? `is not a store of this site (its stores: ${settings.stores.map((s) => s.id).join(', ')})` : 'this site declares no stores' }]);
+  return store;
+}
+
 api.get('/orders/recent', async (c) => {
   const site = c.get('site');
   // Passed through as SQLite wrote it: no parse and re-encode of 200 orders.
-  return c.body(`{"orders":${await recentOrdersJson(c.env.DB, site.id, site.settings)}}`, 200, { 'Content-Type': 'application/json' });
+  return c.body(`{"orders":${await recentOrdersJson(c.env.DB, site.id, site.settings, storeQuery(c))}}`, 200, { 'Content-Type': 'application/json' });
 });
 
-api.get('/events/recent', async (c) => c.json({ events: await recentEvents(c.env.DB, c.get('site').id) }));
+api.get('/events/recent', async (c) => c.json({ events: await recentEvents(c.env.DB, c.get('site').id, storeQuery(c)) }));
 
 api.get('/rejections/recent', async (c) => {
   const channel = c.req.query('channel');
