@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DOCS } from '../packages/protocol/src/docs';
 import { CART_FIELDS, EVENTS, type EventType, GET_MODE_EVENTS, PAGE_FIELDS, PRODUCT_FIELDS } from '../packages/protocol/src/events';
-import { ITEM_FIELDS, type Kind, ORDER_FIELDS, ORDER_REQUIRED, PROFILE_FIELDS } from '../packages/protocol/src/fields';
+import { ITEM_FIELDS, type Kind, ORDER_REQUIRED, PROFILE_FIELDS, SERVER_ORDER_FIELDS } from '../packages/protocol/src/fields';
 
 const README = new URL('../README.md', import.meta.url);
 const marker = (name: string) => [
@@ -52,7 +52,7 @@ ${table(PROFILE_FIELDS, DOCS.profile)}
 
 **Order fields** (\`data[...]\` of /api/updateOrder; \`request[order_idorder]\` may name the order instead of \`data[order_idorder]\`, and must agree with it when both are sent):
 
-${table(ORDER_FIELDS, DOCS.order, ORDER_REQUIRED)}`,
+${table(SERVER_ORDER_FIELDS, DOCS.order, ORDER_REQUIRED)}`,
   events: `| event | consent category | required | fields |
 | --- | --- | --- | --- |
 ${Object.entries(EVENTS)

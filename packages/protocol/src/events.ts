@@ -43,11 +43,9 @@ export const OPTIN_FIELDS = {
   customer_mobile_isoptin: PROFILE_FIELDS.customer_mobile_isoptin,
 } as const satisfies Record<string, Kind>;
 
-// The browser's order: the server API's fields, but its store is the event's own (CollectEvent.store).
-const { store: _eventsCarryTheirStore, ...BROWSER_ORDER_FIELDS } = ORDER_FIELDS;
 export const ORDER_EVENT_FIELDS = {
   ...PROFILE_FIELDS,
-  ...BROWSER_ORDER_FIELDS,
+  ...ORDER_FIELDS,
 } as const satisfies Record<string, Kind>;
 
 /** The consent category each event needs before it may be sent (seed 004's categories). */

@@ -119,13 +119,18 @@ export const ORDER_FIELDS = {
   del_order_tag: { t: 'tags' },
   items: { t: 'items' },
   order_pickup_location: { t: 'text', max: 255 },
+} as const satisfies Record<string, Kind>;
+
+/** The server API's order: the same, and its store (a browser event carries its own, CollectEvent.store). */
+export const SERVER_ORDER_FIELDS = {
+  ...ORDER_FIELDS,
   store: { t: 'text', max: 32 },
 } as const satisfies Record<string, Kind>;
 
 export const ORDER_REQUIRED = ['order_idorder', 'order_state', 'order_amount', 'order_crea_dt'] as const;
 
 export type ProfileFieldName = keyof typeof PROFILE_FIELDS;
-export type OrderFieldName = keyof typeof ORDER_FIELDS;
+export type OrderFieldName = keyof typeof SERVER_ORDER_FIELDS;
 
 /** The TypeScript type a client sends for each kind (strings are accepted where PHP sends them). */
 interface WireTypes {
@@ -156,7 +161,7 @@ type WireOf<S> = S extends { t: infer T extends keyof WireTypes } ? WireTypes[T]
 export type InputOf<F> = { -readonly [K in keyof F]?: WireOf<F[K]> };
 
 export type ProfileInput = { [K in ProfileFieldName]?: WireOf<(typeof PROFILE_FIELDS)[K]> };
-export type OrderInput = ProfileInput & { [K in OrderFieldName]?: WireOf<(typeof ORDER_FIELDS)[K]> };
+export type OrderInput = ProfileInput & { [K in OrderFieldName]?: WireOf<(typeof SERVER_ORDER_FIELDS)[K]> };
 
 /** The value each kind normalizes to once valid. */
 interface NormalTypes {
@@ -184,4 +189,4 @@ interface NormalTypes {
 export type Item = { [K in keyof typeof ITEM_FIELDS]?: NormalOf<(typeof ITEM_FIELDS)[K]> };
 type NormalOf<S> = S extends { t: infer T extends keyof NormalTypes } ? NormalTypes[T] : never;
 export type Profile = { [K in ProfileFieldName]?: NormalOf<(typeof PROFILE_FIELDS)[K]> };
-export type Order = { [K in OrderFieldName]?: NormalOf<(typeof ORDER_FIELDS)[K]> };
+export type Order = { [K in OrderFieldName]?: NormalOf<(typeof SERVER_ORDER_FIELDS)[K]> };

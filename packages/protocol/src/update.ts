@@ -2,7 +2,7 @@
 // mixed in data[...], and the order's id may come in request[...] as the seed's client sends it.
 import { type Checked, checkFields, type FieldError, missingFields } from './check-fields';
 import { EVENTS } from './events';
-import { ORDER_FIELDS, type Order, PROFILE_FIELDS, type Profile } from './fields';
+import { type Order, PROFILE_FIELDS, type Profile, SERVER_ORDER_FIELDS as ORDER_FIELDS } from './fields';
 import { isPlainObject } from './kinds';
 
 export interface UpdateInput {

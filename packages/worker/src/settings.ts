@@ -103,6 +103,11 @@ const VALIDATION_STATES = new Map<unknown, Settings['order_validation_state']>([
   ['registered', 'taken'],
 ]);
 
+function autoTagsOf(stored: Partial<AutoTags> | undefined): AutoTags {
+  const t = { ...DEFAULT_SETTINGS.auto_tags, ...(stored ?? {}) };
+  return { registration: t.registration || null, newsletter: t.newsletter || null, categories: t.categories };
+}
+
 export function withDefaults(stored: unknown): Settings {
   const s = isPlainObject(stored) ? (stored as Partial<Settings>) : {};
   const order_validation_state = VALIDATION_STATES.get(s.order_validation_state) ?? DEFAULT_SETTINGS.order_validation_state;
@@ -111,7 +116,7 @@ export function withDefaults(stored: unknown): Settings {
     ...s,
     order_validation_state,
     gdpr: { ...DEFAULT_SETTINGS.gdpr, ...(s.gdpr ?? {}) },
-    auto_tags: { ...DEFAULT_SETTINGS.auto_tags, ...(s.auto_tags ?? {}) },
+    auto_tags: autoTagsOf(s.auto_tags),
   };
 }
 
@@ -255,7 +260,8 @@ export function checkSettingsPatch(body: unknown, allowLocal = false): { patch: 
           const field = `auto_tags.${t.slice(0, 64)}`;
           if (t === 'registration' || t === 'newsletter') {
             const text = typeof tv === 'string' ? tv.trim() : tv;
-            if (text === null || text === '') tags[t] = null;
+            // Off is stored as "" (null in a JSON merge patch would bring the default back) and read as null.
+            if (text === null || text === '') tags[t] = '';
             else if (typeof text === 'string' && text.length <= LIMITS.tagLength && !/[\u0000-\u001f\u007f]/.test(text)) tags[t] = text;
             else errors.push({ field, reason: `must be the tag's text (1 to ${LIMITS.tagLength} characters), or empty to turn it off` });
           } else if (t === 'categories') {

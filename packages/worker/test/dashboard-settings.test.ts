@@ -23,8 +23,12 @@ const FULL = {
   optin_callback_url: ' https://shop.example/optin ',
   optout_callback_url: 'https://shop.example/optout',
   callback_secret: 'S3cret-16-chars!',
-  stores: [],
-  auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
+  store_id: ['fr', '', 'pl'],
+  store_name: ['Boutique FR', '', 'Sklep PL'],
+  store_currency: ['eur', '', 'PLN'],
+  auto_tag_registration: 'rejestracja',
+  auto_tag_newsletter: '',
+  auto_tag_categories: 'on',
 };
 
 describe('the settings form', () => {
@@ -48,8 +52,11 @@ describe('the settings form', () => {
       optin_callback_url: 'https://shop.example/optin',
       optout_callback_url: 'https://shop.example/optout',
       callback_secret: 'S3cret-16-chars!',
-      stores: [],
-      auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
+      stores: [
+        { id: 'fr', name: 'Boutique FR', currency: 'EUR' },
+        { id: 'pl', name: 'Sklep PL', currency: 'PLN' },
+      ],
+      auto_tags: { registration: 'rejestracja', newsletter: null, categories: true },
     });
     const html = await (await client.get('/dashboard/settings?saved=1')).text();
     expect(html).toContain('Settings saved.');
@@ -60,6 +67,8 @@ describe('the settings form', () => {
     expect(html).toContain('https://shop.example\nhttp://localhost:8788</textarea>');
     expect(html).toContain('<input id="optin_callback_url" name="optin_callback_url" value="https://shop.example/optin"');
     expect(html).toContain('<input id="callback_secret" name="callback_secret" value="S3cret-16-chars!"');
+    expect(html).toContain('<input id="store_currency_1" name="store_currency" value="PLN"');
+    expect(html).toContain('<input id="auto_tag_registration" name="auto_tag_registration" value="rejestracja"');
 
     // And back off: unchecked, emptied, cleared.
     const off = await client.post('/dashboard/settings', { _csrf: await client.csrf(), order_validation_state: 'paid', gdpr_email_optin_id: 'ignored', cf_id: [''], cf_name: [''], allowed_origins: '' });
@@ -76,7 +85,7 @@ describe('the settings form', () => {
       optout_callback_url: null,
       callback_secret: null,
       stores: [],
-      auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true },
+      auto_tags: { registration: null, newsletter: null, categories: false },
     });
   });
 

@@ -14,6 +14,43 @@ const order = (id: string, state: number, email: string, extra: Json = {}) => ({
 });
 
 describe('verify order upload', () => {
+  it("shows each order's lines, pick-up place, store and its currency; filters by store", async () => {
+    const site = await newSite();
+    await put(site, '/api/settings', {
+      stores: [
+        { id: 'fr', name: 'Boutique FR', currency: 'EUR' },
+        { id: 'pl', name: 'Sklep PL', currency: 'PLN' },
+      ],
+    });
+    const items = Array.from({ length: 7 }, (_, i) => ({ sku: `SKU-${i}`, name: `Thing ${i}`, quantity: i + 1 }));
+    await post(site, '/api/updateOrder', order('M-1', 20, 'fr@shop.test', { store: 'fr', items, order_pickup_location: 'Relais Colis 42' }));
+    await post(site, '/api/updateOrder', order('M-2', 20, 'pl@shop.test', { store: 'pl' }));
+    const client = await loggedIn(site);
+    const html = await (await client.get('/dashboard/orders')).text();
+    const rows = html.split('<tr>').slice(2);
+    expect(rows[0]).toContain('<td data-label="Order id" class="c-id">M-2\nSklep PL</td>');
+    expect(rows[0]).toContain('<td data-label="Amount, lines" class="c-amount">12.50 PLN</td>');
+    expect(rows[1]).toContain(
+      '<td data-label="Amount, lines" class="c-amount">12.50 EUR\n1× SKU-0 Thing 0\n2× SKU-1 Thing 1\n3× SKU-2 Thing 2\n4× SKU-3 Thing 3\n5× SKU-4 Thing 4\n… 2 more\nPick-up: Relais Colis 42</td>',
+    );
+    expect(html).toContain('<option value="fr">Boutique FR (fr, EUR)</option>');
+    const fr = await (await client.get('/dashboard/orders?store=fr')).text();
+    expect(fr).toContain('<option value="fr" selected="">Boutique FR (fr, EUR)</option>');
+    expect(fr).toContain('data-live="/dashboard/views/orders.json?store=fr"');
+    expect(fr).toContain('>M-1\nBoutique FR</td>');
+    expect(fr).not.toContain('>M-2\n');
+    const live = (await (await client.get('/dashboard/views/orders.json?store=pl')).json()) as Json;
+    expect(live.rows.map((r: string[]) => r[0])).toEqual(['M-2\nSklep PL']);
+    // An unknown store shows them all.
+    expect(((await (await client.get('/dashboard/views/orders.json?store=de')).json()) as Json).rows).toHaveLength(2);
+    // Events: a Store column, and the same filter.
+    const ev = (id: string, store?: string) => ({ id: `dashstore${id}0000000000`, type: 'page', ts: Date.now(), sbt: 'DaShStOrEvIsItOr0001', data: { url: 'https://shop.test/' }, ...(store ? { store } : {}) });
+    await SELF.fetch('https://tracker.test/collect', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ key: site.publicKey, events: [ev('a', 'fr'), ev('b', 'pl'), ev('c')] }) });
+    const events = await (await client.get('/dashboard/events?store=pl')).text();
+    expect(events).toContain('<th scope="col">Store</th>');
+    expect(events.match(/<td data-label="Store" class="c-store" data-v="[a-z]*">/g)).toEqual(['<td data-label="Store" class="c-store" data-v="pl">']);
+  });
+
   it('lists orders newest first with state names, validated per the setting, customer, tags, source and times', async () => {
     const site = await newSite();
     await post(site, '/api/updateOrder', seedOrder());
@@ -28,7 +65,7 @@ describe('verify order upload', () => {
     expect(rows[0]).toContain('<td data-label="Validated" class="c-validated" data-v="yes">yes</td>');
     expect(rows[0]).toContain('<td data-label="Tags" class="c-tags">vip, gift</td>');
     expect(rows[0]).toContain('<td data-label="Source" class="c-source" data-v="API">API</td>');
-    expect(rows[0]).toContain('<td data-label="Amount" class="c-amount">12.50</td>');
+    expect(rows[0]).toContain('<td data-label="Amount, lines" class="c-amount">12.50</td>');
     expect(rows[0]).toContain('<td data-label="Order date" class="c-date">2026-11-25\n10:00:00 UTC</td>');
     expect(rows[0]).toMatch(/<td data-label="Received" class="c-received">\d{4}-\d\d-\d\d\n\d\d:\d\d:\d\d UTC<\/td>/);
     expect(rows[1]).toContain('>0000001</td>');

@@ -112,12 +112,32 @@ export function LiveTable(props: { id: string; table: Table; live: string; empty
 }
 
 /** The order filter: a plain GET form (works without JavaScript); the script applies it as you type. */
-export const OrderFilter = ({ q, table }: { q: string; table: string }) => (
+export const OrderFilter = ({ q, table, store }: { q: string; table: string; store?: string }) => (
   <form method="get" class="filter" role="search">
+    {store ? <input type="hidden" name="store" value={store} /> : null}
     <label for={`q-${table}`}>Filter by order id or email</label>
     <div class="row">
       <input type="search" id={`q-${table}`} name="q" value={q} data-filter-for={table} autocomplete="off" />
       <button type="submit">Filter</button>
+    </div>
+  </form>
+);
+
+/** A site's stores, one at a time or all (a plain GET form: ?store=fr). */
+export const StoreFilter = ({ stores, store, q }: { stores: { id: string; name: string; currency: string }[]; store?: string; q?: string }) => (
+  <form method="get" class="filter">
+    {q ? <input type="hidden" name="q" value={q} /> : null}
+    <label for="store">Store</label>
+    <div class="row">
+      <select id="store" name="store">
+        <option value="" selected={!store}>
+          All stores
+        </option>
+        {stores.map((st) => (
+          <option value={st.id} selected={st.id === store}>{`${st.name} (${st.id}, ${st.currency})`}</option>
+        ))}
+      </select>
+      <button type="submit">Show</button>
     </div>
   </form>
 );

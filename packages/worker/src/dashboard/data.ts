@@ -16,8 +16,10 @@ import {
   type OrderView,
   REJECTION_COLUMNS,
   rejectionCells,
+  STORE_COLUMN,
   type Table,
 } from './tables';
+import { storeOf } from '../settings';
 
 export const VIEWS = ['orders', 'events', 'rejections'] as const;
 export type View = (typeof VIEWS)[number];
@@ -29,14 +31,18 @@ export async function siteOf(db: D1Database, publicKey: string) {
   return site;
 }
 
-export async function viewTable(db: D1Database, site: Site, view: View, q = ''): Promise<Table> {
+/** `store`: one of the site's stores (?store=fr), else every store. */
+export async function viewTable(db: D1Database, site: Site, view: View, q = '', store?: string): Promise<Table> {
+  const only = storeOf(site.settings, store)?.id;
+  const multistore = site.settings.stores.length > 0;
   switch (view) {
     case 'orders': {
-      const orders = JSON.parse(await recentOrdersJson(db, site.id, site.settings)) as OrderView[];
-      return { columns: ORDER_COLUMNS, rows: filterOrders(orders, q).map(orderCells) };
+      const orders = JSON.parse(await recentOrdersJson(db, site.id, site.settings, only)) as OrderView[];
+      const names = new Map(site.settings.stores.map((st) => [st.id, st.name]));
+      return { columns: ORDER_COLUMNS, rows: filterOrders(orders, q).map((o) => orderCells(o, names)) };
     }
     case 'events':
-      return { columns: EVENT_COLUMNS, rows: ((await recentEvents(db, site.id)) as EventView[]).map(eventCells) };
+      return { columns: multistore ? [...EVENT_COLUMNS, STORE_COLUMN] : EVENT_COLUMNS, rows: ((await recentEvents(db, site.id, only)) as EventView[]).map((e) => eventCells(e, multistore)) };
     case 'rejections':
       return { columns: REJECTION_COLUMNS, rows: (await recentRejections(db, site.id)).map(rejectionCells) };
   }

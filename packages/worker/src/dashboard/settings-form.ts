@@ -21,10 +21,17 @@ export interface SettingsValues {
   optin_callback_url: string;
   optout_callback_url: string;
   callback_secret: string;
+  stores: { id: string; name: string; currency: string }[];
+  /** The automatic tags' text (empty: off), and whether category paths tag the profile. */
+  auto_tag_registration: string;
+  auto_tag_newsletter: string;
+  auto_tag_categories: boolean;
 }
 
 /** Blank custom field rows after the declared ones, to add fields without JavaScript. */
 export const BLANK_CUSTOM_FIELD_ROWS = 3;
+/** Blank store rows after the declared ones. */
+export const BLANK_STORE_ROWS = 2;
 
 export function valuesFromSettings(s: Settings): SettingsValues {
   return {
@@ -43,6 +50,10 @@ export function valuesFromSettings(s: Settings): SettingsValues {
     optin_callback_url: s.optin_callback_url ?? '',
     optout_callback_url: s.optout_callback_url ?? '',
     callback_secret: s.callback_secret ?? '',
+    stores: s.stores.map((st) => ({ ...st })),
+    auto_tag_registration: s.auto_tags.registration ?? '',
+    auto_tag_newsletter: s.auto_tags.newsletter ?? '',
+    auto_tag_categories: s.auto_tags.categories,
   };
 }
 
@@ -53,6 +64,11 @@ export function valuesFromForm(form: Form): SettingsValues {
   const ids = list(form.cf_id);
   const names = list(form.cf_name);
   const rows = ids.map((id, i) => ({ id: id.trim(), name: (names[i] ?? '').trim() })).filter((r) => r.id || r.name);
+  const storeNames = list(form.store_name);
+  const currencies = list(form.store_currency);
+  const stores = list(form.store_id)
+    .map((id, i) => ({ id: id.trim(), name: (storeNames[i] ?? '').trim(), currency: (currencies[i] ?? '').trim().toUpperCase() }))
+    .filter((r) => r.id || r.name || r.currency);
   return {
     get_mode: one(form.get_mode) === 'on',
     order_validation_state: one(form.order_validation_state),
@@ -70,6 +86,10 @@ export function valuesFromForm(form: Form): SettingsValues {
     optout_callback_url: one(form.optout_callback_url).trim(),
     // As typed: a space is refused (it would not survive the other side), not trimmed away.
     callback_secret: one(form.callback_secret),
+    stores,
+    auto_tag_registration: one(form.auto_tag_registration).trim(),
+    auto_tag_newsletter: one(form.auto_tag_newsletter).trim(),
+    auto_tag_categories: one(form.auto_tag_categories) === 'on',
   };
 }
 
@@ -104,6 +124,8 @@ export function patchFromValues(v: SettingsValues) {
     optin_callback_url: v.optin_callback_url || null,
     optout_callback_url: v.optout_callback_url || null,
     callback_secret: v.callback_secret || null,
+    stores: v.stores,
+    auto_tags: { registration: v.auto_tag_registration || null, newsletter: v.auto_tag_newsletter || null, categories: v.auto_tag_categories },
   };
 }
 
@@ -128,6 +150,9 @@ export function errorsByInput(errors: FieldError[], v: SettingsValues): Record<s
     else if (field === 'custom_fields') add('custom_fields', reason);
     else if ((m = /^allowed_origins\[(\d+)\]$/.exec(field))) add('allowed_origins', `"${lines[Number(m[1])] ?? ''}" ${reason}`);
     else if (field === 'allowed_origins') add('allowed_origins', reason);
+    else if ((m = /^stores\[(\d+)\](?:\.(id|name|currency))?$/.exec(field))) add(`store-${m[1]}`, m[2] ? `${m[2][0].toUpperCase()}${m[2].slice(1)}: ${reason}` : reason);
+    else if (field === 'stores') add('stores', reason);
+    else if ((m = /^auto_tags\.(registration|newsletter|categories)$/.exec(field))) add(`auto_tag_${m[1]}`, reason);
     else add('form', `${field}: ${reason}`);
   }
   return out;

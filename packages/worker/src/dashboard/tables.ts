@@ -24,6 +24,7 @@ export interface EventView {
   id: string;
   type: string;
   sbt: string;
+  store: string | null;
   received_at: string;
   data: Record<string, unknown>;
 }
@@ -54,7 +55,7 @@ export const ORDER_COLUMNS: Column[] = [
   { key: 'id', label: 'Order id' },
   { key: 'date', label: 'Order date' },
   { key: 'state', label: 'State', badge: true },
-  { key: 'amount', label: 'Amount' },
+  { key: 'amount', label: 'Amount, lines' },
   { key: 'validated', label: 'Validated', badge: true },
   { key: 'customer', label: 'Customer' },
   { key: 'tags', label: 'Tags' },
@@ -63,15 +64,30 @@ export const ORDER_COLUMNS: Column[] = [
   { key: 'updated', label: 'Updated' },
 ];
 
-export const orderCells = (o: OrderView): string[] => [
-  o.order_idorder,
+/** Lines shown in the amount cell; the rest are counted. */
+export const LINES_SHOWN = 5;
+
+/**
+ * The amount in its store's currency (never added to another store's), then what was bought,
+ * one line each, and the pick-up place.
+ */
+function amountAndLines(o: OrderView): string {
+  const amount = `${o.order_amount.toFixed(2)}${o.currency ? ` ${o.currency}` : ''}`;
+  const lines = o.items.slice(0, LINES_SHOWN).map((l) => `${l.quantity ?? 1}× ${[l.sku ?? l.product_id, l.name].filter(Boolean).join(' ')}`);
+  if (o.items.length > LINES_SHOWN) lines.push(`… ${o.items.length - LINES_SHOWN} more`);
+  return [amount, ...lines, ...(o.order_pickup_location ? [`Pick-up: ${o.order_pickup_location}`] : [])].join('\n');
+}
+
+/** `stores`: the site's store names by id, shown under the order id. */
+export const orderCells = (o: OrderView, stores = new Map<string, string>()): string[] => [
+  o.store ? `${o.order_idorder}\n${stores.get(o.store) ?? o.store}` : o.order_idorder,
   `${o.order_crea_dt.replace(' ', '\n')} UTC`,
   o.order_state_name,
-  o.order_amount.toFixed(2),
+  amountAndLines(o),
   o.validated ? 'yes' : 'no',
   customer(o),
   o.order_tags.join(', '),
-  o.source === 'api' ? 'API' : 'tracker',
+  o.source === 'api' ? 'API' : o.source,
   stamp(o.received_at),
   stamp(o.updated_at),
 ];
@@ -90,7 +106,10 @@ export const EVENT_COLUMNS: Column[] = [
   { key: 'data', label: 'Data' },
 ];
 
-export const eventCells = (e: EventView): string[] => [stamp(e.received_at), e.type, e.sbt, JSON.stringify(e.data)];
+/** Shown on a site with stores. */
+export const STORE_COLUMN: Column = { key: 'store', label: 'Store', badge: true };
+
+export const eventCells = (e: EventView, withStore = false): string[] => [stamp(e.received_at), e.type, e.sbt, JSON.stringify(e.data), ...(withStore ? [e.store ?? ''] : [])];
 
 export const REJECTION_COLUMNS: Column[] = [
   { key: 'time', label: 'Time' },

@@ -3,7 +3,7 @@
 // quota, abandoned carts, and the opt-in / opt-out callbacks with their secret.
 import { CodeBlock, CsrfInput, type Errors, FieldErrors, invalid, Notice } from '../components';
 import { Layout, type Nav } from '../layout';
-import { BLANK_CUSTOM_FIELD_ROWS, type SettingsValues } from '../settings-form';
+import { BLANK_CUSTOM_FIELD_ROWS, BLANK_STORE_ROWS, type SettingsValues } from '../settings-form';
 
 function TextInput({ id, label, value, errors, hint }: { id: string; label: string; value: string; errors: Errors; hint?: string }) {
   return (
@@ -60,6 +60,7 @@ export function SettingsPage(p: SettingsPageProps) {
   const errors = p.errors ?? {};
   const v = p.values;
   const rows = [...v.custom_fields, ...Array.from({ length: BLANK_CUSTOM_FIELD_ROWS }, () => ({ id: '', name: '' }))];
+  const stores = [...v.stores, ...Array.from({ length: BLANK_STORE_ROWS }, () => ({ id: '', name: '', currency: '' }))];
   return (
     <Layout title="Tracker settings" nav={p.nav}>
       {p.saved ? <Notice kind="ok">Settings saved. The tracker and the API apply them within 5 seconds.</Notice> : null}
@@ -150,6 +151,51 @@ export function SettingsPage(p: SettingsPageProps) {
               <FieldErrors id={`cf-${i}`} errors={errors[`cf-${i}`]} />
             </div>
           ))}
+        </div>
+
+        <h2>Stores</h2>
+        <p class="hint">
+          One shop with several stores (countries, channels)? Declare them: each order then names its store (data[store] from your server, data-store on the
+          script tag or createTracker's store in the browser), and its amount is in that store's currency. With none declared, no store is sent. Clear a row to
+          remove it.
+        </p>
+        <FieldErrors id="stores" errors={errors.stores} />
+        <div class="cf-rows">
+          {stores.map((st, i) => (
+            <div class="cf-row">
+              <div class="field">
+                <label for={`store_id_${i}`}>Id</label>
+                <input id={`store_id_${i}`} name="store_id" value={st.id} autocomplete="off" placeholder="fr" {...invalid(errors, `store-${i}`)} />
+              </div>
+              <div class="field">
+                <label for={`store_name_${i}`}>Name</label>
+                <input id={`store_name_${i}`} name="store_name" value={st.name} autocomplete="off" placeholder="Boutique FR" {...invalid(errors, `store-${i}`)} />
+              </div>
+              <div class="field">
+                <label for={`store_currency_${i}`}>Currency</label>
+                <input id={`store_currency_${i}`} name="store_currency" value={st.currency} autocomplete="off" placeholder="EUR" size={4} {...invalid(errors, `store-${i}`)} />
+              </div>
+              <FieldErrors id={`store-${i}`} errors={errors[`store-${i}`]} />
+            </div>
+          ))}
+        </div>
+
+        <h2>Automatic tags</h2>
+        <p class="hint">Tags the Worker gives profiles by itself, in the same write as what earns them. Empty a tag's text to turn it off.</p>
+        <TextInput
+          id="auto_tag_registration"
+          label="When an account is created"
+          value={v.auto_tag_registration}
+          errors={errors}
+          hint="updateCustomer with an external_id or action=account, the browser's account event, a customers import"
+        />
+        <TextInput id="auto_tag_newsletter" label="When someone without an account opts in to email" value={v.auto_tag_newsletter} errors={errors} hint="a newsletter sign-up: an email opt-in, no account, no external_id" />
+        <div class="field">
+          <label class="check">
+            <input type="checkbox" id="auto_tag_categories" name="auto_tag_categories" checked={v.auto_tag_categories} /> After an order, tag the customer with each
+            line's category path (A/B/C gives A, B and C)
+          </label>
+          <FieldErrors id="auto_tag_categories" errors={errors.auto_tag_categories} />
         </div>
 
         <h2>Allowed origins</h2>

@@ -1,6 +1,7 @@
 // The three verify views of the dashboard: orders (seed 000, "Vérifier la remontée des
 // commandes"), tracker events, and the requests the Worker refused, with why.
-import { LiveTable, OrderFilter } from '../components';
+import { LiveTable, OrderFilter, StoreFilter } from '../components';
+import type { Store } from '../../settings';
 import type { OrdersPerHour } from '../data';
 import { Layout, type Nav } from '../layout';
 import { type Table, utc } from '../tables';
@@ -12,7 +13,10 @@ export const REJECTIONS_INTRO =
   'The last 200 requests refused for this site, newest first: why an order or an event did not arrive, and what was sent (keys and cookies redacted).';
 
 /** Where a view's rows are polled from: the dashboard's session or a share link's token. */
-export const liveUrl = (base: string, view: string) => `${base}/views/${view}.json`;
+export const liveUrl = (base: string, view: string, store?: string) => `${base}/views/${view}.json${store ? `?store=${encodeURIComponent(store)}` : ''}`;
+
+/** What a view shows of a site with stores: its stores, and the one chosen (?store=). */
+type StoreChoice = { stores?: Store[]; store?: string };
 
 const HOUR_MS = 3_600_000;
 const BAR = 10; // px per hour in the chart's own units (viewBox)
@@ -57,19 +61,32 @@ export function OrdersChart({ hours }: { hours: OrdersPerHour }) {
   );
 }
 
-export const OrdersSection = ({ table, q, base, hours }: { table: Table; q: string; base: string; hours: OrdersPerHour }) => (
+export const OrdersSection = ({ table, q, base, hours, stores, store }: { table: Table; q: string; base: string; hours: OrdersPerHour } & StoreChoice) => (
   <>
     <p class="intro">{ORDERS_INTRO}</p>
     <OrdersChart hours={hours} />
-    <OrderFilter q={q} table="orders" />
-    <LiveTable id="orders" table={table} live={liveUrl(base, 'orders')} filter={q} empty={q ? 'No order matches this filter.' : 'No order yet. Send one with the PHP example or the tracker.'} />
+    {stores?.length ? <StoreFilter stores={stores} store={store} q={q} /> : null}
+    <OrderFilter q={q} table="orders" store={store} />
+    <LiveTable
+      id="orders"
+      table={table}
+      live={liveUrl(base, 'orders', store)}
+      filter={q}
+      empty={q || store ? 'No order matches this filter.' : 'No order yet. Send one with the PHP example or the tracker.'}
+    />
   </>
 );
 
-export const EventsSection = ({ table, base }: { table: Table; base: string }) => (
+export const EventsSection = ({ table, base, stores, store }: { table: Table; base: string } & StoreChoice) => (
   <>
     <p class="intro">{EVENTS_INTRO}</p>
-    <LiveTable id="events" table={table} live={liveUrl(base, 'events')} empty="No tracker event yet: install the script tag and open a page of the shop." />
+    {stores?.length ? <StoreFilter stores={stores} store={store} /> : null}
+    <LiveTable
+      id="events"
+      table={table}
+      live={liveUrl(base, 'events', store)}
+      empty={store ? 'No tracker event from this store yet.' : 'No tracker event yet: install the script tag and open a page of the shop.'}
+    />
   </>
 );
 
@@ -80,15 +97,15 @@ export const RejectionsSection = ({ table, base }: { table: Table; base: string 
   </>
 );
 
-export const OrdersPage = (p: { nav: Nav; table: Table; q: string; hours: OrdersPerHour }) => (
+export const OrdersPage = (p: { nav: Nav; table: Table; q: string; hours: OrdersPerHour } & StoreChoice) => (
   <Layout title="Verify order upload" nav={p.nav}>
-    <OrdersSection table={p.table} q={p.q} base="/dashboard" hours={p.hours} />
+    <OrdersSection table={p.table} q={p.q} base="/dashboard" hours={p.hours} stores={p.stores} store={p.store} />
   </Layout>
 );
 
-export const EventsPage = (p: { nav: Nav; table: Table }) => (
+export const EventsPage = (p: { nav: Nav; table: Table } & StoreChoice) => (
   <Layout title="Recent events" nav={p.nav}>
-    <EventsSection table={p.table} base="/dashboard" />
+    <EventsSection table={p.table} base="/dashboard" stores={p.stores} store={p.store} />
   </Layout>
 );
 
