@@ -73,5 +73,6 @@ CREATE TABLE import_batches (
   taken     INTEGER NOT NULL,
   rejected  INTEGER NOT NULL,
   at        INTEGER NOT NULL,
+  created_in INTEGER NOT NULL,  -- the request that recorded it: only that one adds it to the import's counts
   PRIMARY KEY (import_id, batch)
 ) WITHOUT ROWID;

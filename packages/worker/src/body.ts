@@ -12,7 +12,7 @@ import { ProblemError } from './problem';
 const invalid = (message: string) =>
   new ProblemError({ status: 400, code: 'invalid_body', message, fields: [{ field: 'body', reason: message }] });
 
-const tooLarge = () => new ProblemError({ status: 413, code: 'payload_too_large', message: `The body is larger than ${LIMITS.bodyBytes / 1024} KB.` });
+const tooLarge = (max = LIMITS.bodyBytes) => new ProblemError({ status: 413, code: 'payload_too_large', message: `The body is larger than ${max / 1024} KB.` });
 
 /** What is read, and dropped, of a body left unread before the answer goes (see drainUnread). */
 export const DRAIN_BYTES = 1024 * 1024;
@@ -43,29 +43,35 @@ export const drainUnread: MiddlewareHandler<AppEnv> = async (c, next) => {
 // A body with a Content-Length is checked by Hono's bodyLimit before it is read. Hono's reads a
 // chunked one until it passes the limit and stops there, with the rest unread: so a body of
 // unknown length is read here, and past the limit the rest is drained.
-const byLength = bodyLimit({ maxSize: LIMITS.bodyBytes, onError: () => { throw tooLarge(); } });
+const byLength = (max: number) => bodyLimit({ maxSize: max, onError: () => { throw tooLarge(max); } });
 
-/** Bodies over LIMITS.bodyBytes are a 413, thrown (app.onError answers it, and logs it for the site whose keys came). */
-export const limitBody = (): MiddlewareHandler<AppEnv> => async (c, next) => {
-  const raw = c.req.raw;
-  if (!raw.body || (raw.headers.has('content-length') && !raw.headers.has('transfer-encoding'))) return byLength(c, next);
-  const reader = raw.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > LIMITS.bodyBytes) {
-      await drain(reader).catch(() => undefined);
-      throw tooLarge();
+/**
+ * Bodies over `max` (LIMITS.bodyBytes, the server API's) are a 413, thrown (app.onError answers
+ * it, and logs it for the site whose keys came).
+ */
+export const limitBody = (max: number = LIMITS.bodyBytes): MiddlewareHandler<AppEnv> => {
+  const known = byLength(max);
+  return async (c, next) => {
+    const raw = c.req.raw;
+    if (!raw.body || (raw.headers.has('content-length') && !raw.headers.has('transfer-encoding'))) return known(c, next);
+    const reader = raw.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > max) {
+        await drain(reader).catch(() => undefined);
+        throw tooLarge(max);
+      }
+      chunks.push(value);
     }
-    chunks.push(value);
-  }
-  const body = new Uint8Array(size);
-  chunks.reduce((at, chunk) => (body.set(chunk, at), at + chunk.length), 0);
-  c.req.raw = new Request(raw, { body });
-  return next();
+    const body = new Uint8Array(size);
+    chunks.reduce((at, chunk) => (body.set(chunk, at), at + chunk.length), 0);
+    c.req.raw = new Request(raw, { body });
+    return next();
+  };
 };
 
 // Keys that name Object.prototype's internals: refused outright rather than silently dropped (qs

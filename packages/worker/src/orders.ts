@@ -110,7 +110,7 @@ export interface OrderRow {
   product_attributes: string;
   pickup_location: string | null;
   store: string | null;
-  source: Source;
+  source: Source | 'import';
   version: number;
   created_in: number | null;
   received_at: number;

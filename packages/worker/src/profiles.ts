@@ -14,10 +14,11 @@ import { gdprChanges, gdprValue, mergePatches } from './gdpr';
 import type { Settings } from './settings';
 import { andGuard, anyOf, type Guard, guardedValues, join, mergeTagsSql, raw, sql, type Stmt, tagsChangeSql } from './sql';
 
+/** Who writes through these statements: the shop's server (API) or the browser tracker (an import is import.ts's). */
 export type Source = 'api' | 'tracker';
 
 /** Wire name → column, for the plain columns (one value each). */
-const PLAIN = {
+export const PLAIN = {
   customer_cookie: 'cookie',
   customer_name: 'name',
   customer_firstname: 'firstname',
@@ -80,7 +81,7 @@ const differs = (changes: Change[]) => anyOf(changes.map(([c, next, changed]) =>
  * newsletter to an email opt-in turned 1 on a profile without an account nor the shop's own
  * customer id. The two never meet: an account write's opt-in box earns registration only.
  */
-function autoTag(p: Profile, settings: Settings, account: boolean): { kind: 'registration' | 'newsletter'; tag: string } | null {
+export function autoTag(p: Profile, settings: Settings, account: boolean): { kind: 'registration' | 'newsletter'; tag: string } | null {
   const { registration, newsletter } = settings.auto_tags;
   if (account) return registration ? { kind: 'registration', tag: registration } : null;
   if (newsletter && p.customer_isoptin === 1 && p.external_id === undefined && p.customer_email !== undefined) return { kind: 'newsletter', tag: newsletter };

@@ -86,7 +86,7 @@ describe('rate limits and the daily quota', () => {
     expect((await json(over)).error.code).toBe('rate_limited');
     expect((await beacon({ key: site.publicKey, events: [page()] }, from('203.0.113.8'))).status).toBe(204);
     expect(await logged(site, 'rate_limited')).toMatchObject([{ status: 429, route: '/collect', channel: 'public' }]);
-  });
+  }, 30_000); // 300 requests and more: about 2 s alone, several times that beside the other test files on 2 cores
 
   it('limits a site as a whole (the per-site binding)', async () => {
     const site = await newSite();

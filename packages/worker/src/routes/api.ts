@@ -9,6 +9,7 @@ import { executionCtx } from '../context';
 import { limitBody, readBody } from '../body';
 import type { AppEnv } from '../env';
 import { updateCustomer, updateOrder } from '../ingest';
+import { checkImportBatch, finishImport, IMPORT_BODY_BYTES, type ImportKind, importBatch, recentImports } from '../import';
 import { recentEvents } from '../events';
 import { recentOrdersJson } from '../orders';
 import { recentRejections } from '../rejections';
@@ -45,6 +46,24 @@ function storeQuery(c: Context<AppEnv>): string | undefined {
     throw invalidFields([{ field: 'store', reason: settings.stores.length ? `is not a store of this site (its stores: ${settings.stores.map((s) => s.id).join(', ')})` : 'this site declares no stores' }]);
   return store;
 }
+
+// Historical imports (import.ts), written by `npm run import`: JSON, up to 1,000 rows a request.
+api.post('/import/:kind{customers|orders}', limitBody(IMPORT_BODY_BYTES), async (c) => {
+  const kind = c.req.param('kind') as ImportKind;
+  const { batch, errors } = checkImportBatch(await readBody(c));
+  if (errors.length) throw invalidFields(errors);
+  const site = c.get('site');
+  if (batch.done) {
+    if (batch.rows.length) throw invalidFields([{ field: 'rows', reason: 'must be empty in the last request (done: true)' }]);
+    await finishImport(c.env.DB, site.id, batch, kind);
+    return c.json({ ok: true, import: batch.import, done: true, taken: 0, kept: 0, rejected: [] });
+  }
+  const { triggers, ...result } = await importBatch(c.env.DB, site, kind, batch);
+  enqueueAfter(executionCtx(c), c.env, triggers);
+  return c.json({ ok: true, import: batch.import, batch: batch.batch, ...result });
+});
+
+api.get('/imports', async (c) => c.json({ imports: await recentImports(c.env.DB, c.get('site').id) }));
 
 api.get('/orders/recent', async (c) => {
   const site = c.get('site');

@@ -1,0 +1,564 @@
+// Historical imports (npm run import → POST /api/import/customers and /api/import/orders): up to
+// 1,000 rows a request, each checked exactly as /api/updateCustomer or /api/updateOrder checks its
+// body (checkUpdate, the site's custom fields and stores); the good ones written in a few
+// statements over json_each, whatever the number of rows: D1 counts statements, not rows.
+//
+// An import is the shop's own history, written with its private key, so it has the server's
+// authority, with two differences from the live API:
+// - it is history, not news: an imported order fires no order.created nor order change trigger
+//   (migrations 0007, 0011), and takes its received and updated times from its own
+//   order_crea_dt, so the last 200 live orders stay on top of Verify orders;
+// - it never overrides what the live API wrote, which is newer than any export: an order the API
+//   wrote is kept as it is, and on a profile the API wrote an import only fills what is empty.
+// Running the same import twice changes nothing: every write is an upsert, and a row whose
+// values are already stored is not written at all (no version bump, no trigger).
+//
+// Unlike the single call's statements (profiles.ts), which merge in SQL with no read, a batch is
+// read first (one statement for its profiles, one for its orders) and its new values computed
+// here: identity conflicts between rows are found before anything is written, so one bad row
+// cannot fail a batch. The write batch checks each updated row's version, and inserts skip a row
+// another writer inserted meanwhile: those rows are read and written again (up to 3 times).
+import { checkUpdate, type FieldError, type Item, type Order, type Profile } from '@shopbeacon/protocol';
+import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
+import { storeError, undeclaredCustomFields, type IngestSite } from './ingest';
+import { categoryTags } from './orders';
+import { autoTag, isAccountWrite, PLAIN } from './profiles';
+import { requestNonce } from './sql';
+
+export type ImportKind = 'customers' | 'orders';
+export const IMPORT_ROWS = 1000;
+/** A batch of 1,000 orders with their lines fits (a line is ~100 bytes). */
+export const IMPORT_BODY_BYTES = 8 * 1024 * 1024;
+const IMPORT_ID = /^imp_[A-Za-z0-9_-]{8,64}$/;
+const ATTEMPTS = 3;
+
+export interface ImportBatch {
+  import: string;
+  file: string;
+  batch: number;
+  first_row: number;
+  rows: unknown[];
+  done: boolean;
+}
+
+export interface ImportResult {
+  taken: number;
+  /** Rows left as they were because the live API wrote them (orders), counted in taken. */
+  kept: number;
+  rejected: (FieldError & { row: number })[];
+  /** False when this batch had been counted before (sent again after a crash). */
+  counted: boolean;
+  triggers: Enqueued[];
+}
+
+/** The request's envelope; its rows are checked one by one later. */
+export function checkImportBatch(body: unknown): { batch: ImportBatch; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  if (b !== body) errors.push({ field: 'body', reason: 'must be a JSON object: { "import": "imp_…", "file": "…", "batch": 0, "first_row": 1, "rows": [ … ] }' });
+  for (const k of Object.keys(b))
+    if (!['import', 'file', 'batch', 'first_row', 'rows', 'done'].includes(k)) errors.push({ field: k.slice(0, 64), reason: 'unknown; an import batch has import, file, batch, first_row, rows, done' });
+  if (typeof b.import !== 'string' || !IMPORT_ID.test(b.import)) errors.push({ field: 'import', reason: 'must be the import id: imp_ and 8 to 64 letters, digits, "-" or "_"' });
+  if (typeof b.file !== 'string' || !b.file.trim() || b.file.length > 255) errors.push({ field: 'file', reason: 'must be the name of the file imported, 1 to 255 characters' });
+  if (!Number.isSafeInteger(b.batch) || (b.batch as number) < 0) errors.push({ field: 'batch', reason: 'must be the batch number: a whole number from 0' });
+  if (!Number.isSafeInteger(b.first_row) || (b.first_row as number) < 1) errors.push({ field: 'first_row', reason: 'must be the row number of rows[0]: a whole number from 1' });
+  if (!Array.isArray(b.rows) || b.rows.length > IMPORT_ROWS) errors.push({ field: 'rows', reason: `must be a list of at most ${IMPORT_ROWS} rows, each { "data": { … } }` });
+  if (b.done !== undefined && typeof b.done !== 'boolean') errors.push({ field: 'done', reason: 'must be true (the last request of the import) or left out' });
+  return { batch: { import: b.import as string, file: (b.file as string)?.trim(), batch: b.batch as number, first_row: b.first_row as number, rows: (b.rows as unknown[]) ?? [], done: b.done === true }, errors };
+}
+
+/** A row that passed its checks: what it says of the profile (and of the order). */
+interface Good {
+  row: number;
+  profile: Profile;
+  order?: Order & { order_idorder: string };
+  account: boolean;
+}
+
+/** The rows of one person within a batch: their fields merged in row order (the later wins). */
+interface Group {
+  rows: Good[];
+  email?: string;
+  ext?: string;
+  profile: Profile;
+  account: boolean;
+  /** Tags earned by the group's orders' lines. */
+  categoryTags: Set<string>;
+}
+
+type Row = Record<string, unknown>;
+
+const PROFILE_COLUMNS = ['email', 'external_id', ...Object.values(PLAIN), 'isoptin', 'mobile_isoptin', 'tags', 'custom_fields', 'has_account'] as const;
+
+/**
+ * Groups the rows by person: by external_id, else by email; a row joins the group that holds
+ * either. A row naming an email and an external_id that belong to two groups is refused, as the
+ * API refuses a call linking two profiles.
+ */
+function groupRows(goods: Good[], reject: (g: Good, field: string, reason: string) => void): Group[] {
+  const groups: Group[] = [];
+  const byExt = new Map<string, Group>();
+  const byEmail = new Map<string, Group>();
+  for (const g of goods) {
+    const ext = g.profile.external_id;
+    const email = g.profile.customer_email;
+    const a = ext !== undefined ? byExt.get(ext) : undefined;
+    const b = email !== undefined ? byEmail.get(email) : undefined;
+    if (a && b && a !== b) {
+      reject(g, 'data[customer_email]', `belongs to another customer of this batch (row ${b.rows[0].row}), one with a different external_id`);
+      continue;
+    }
+    const group = a ?? b;
+    if (group && ext !== undefined && group.ext !== undefined && group.ext !== ext) {
+      reject(g, 'data[external_id]', `differs from the external_id "${group.ext}" given to this email at row ${group.rows[0].row}`);
+      continue;
+    }
+    const into = group ?? { rows: [], profile: {}, account: false, categoryTags: new Set<string>() };
+    if (!group) groups.push(into);
+    into.rows.push(g);
+    into.account ||= g.account;
+    const { add_tag, del_tag, custom_fields, ...fields } = g.profile;
+    const p = into.profile;
+    Object.assign(p, fields);
+    if (add_tag) p.add_tag = [...new Set([...(p.add_tag ?? []).filter((t) => !del_tag?.includes(t)), ...add_tag])];
+    if (del_tag) p.del_tag = [...new Set([...(p.del_tag ?? []).filter((t) => !add_tag?.includes(t)), ...del_tag])];
+    if (custom_fields) p.custom_fields = { ...p.custom_fields, ...custom_fields };
+    if (ext !== undefined) (into.ext = ext), byExt.set(ext, into);
+    if (email !== undefined) {
+      if (into.email !== undefined && into.email !== email && byEmail.get(into.email) === into) byEmail.delete(into.email);
+      into.email = email;
+      byEmail.set(email, into);
+    }
+  }
+  return groups;
+}
+
+/** Tags after del then add, in order, without repeats. */
+const mergeTags = (stored: string[], del: string[], add: string[]) => {
+  const kept = stored.filter((t) => !del.includes(t));
+  for (const t of add) if (!kept.includes(t)) kept.push(t);
+  return kept;
+};
+
+/**
+ * The profile row a group ends as: on a new profile, what it says; on a stored one, what it says
+ * where the import may write (a profile the browser alone or an import wrote), else only what is
+ * empty. Returns null when nothing would change.
+ */
+function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: number, nonce: number): Row | null {
+  const p = group.profile;
+  const fillOnly = !!old && old.server_written === 1 && old.source !== 'import';
+  const out: Row = old ? { ...old } : { email: null, external_id: null, tags: '[]', custom_fields: '{}', has_account: 0, isoptin: null, mobile_isoptin: null };
+  const put = (column: string, v: unknown) => {
+    if (v === undefined) return;
+    if (!fillOnly || out[column] === null || out[column] === undefined) out[column] = v;
+  };
+  put('email', p.customer_email);
+  if (p.external_id !== undefined && (out.external_id === null || old?.external_id_source === 'tracker')) out.external_id = p.external_id;
+  for (const [field, column] of Object.entries(PLAIN)) put(column, p[field as keyof typeof PLAIN]);
+  for (const [field, column] of [['customer_isoptin', 'isoptin'], ['customer_mobile_isoptin', 'mobile_isoptin']] as const) {
+    const v = p[field];
+    if (v === undefined || out[column] === v) continue;
+    if (fillOnly && out[column] !== null && out[column] !== -1) continue;
+    out[column] = v;
+    out[`${column}_at`] = now;
+    out[`${column}_source`] = 'import';
+  }
+  // The automatic tags, as the API gives them (profiles.ts autoTag), decided on the stored row.
+  const auto = autoTag(p, site.settings, group.account);
+  const add = [...(p.add_tag ?? [])];
+  if (auto?.kind === 'registration' && !(old?.has_account === 1)) add.push(auto.tag);
+  if (auto?.kind === 'newsletter' && old?.has_account !== 1 && !old?.external_id && old?.isoptin !== 1 && out.isoptin === 1) add.push(auto.tag);
+  add.push(...group.categoryTags);
+  out.tags = JSON.stringify(mergeTags(JSON.parse(out.tags as string) as string[], fillOnly ? [] : (p.del_tag ?? []), add));
+  if (p.custom_fields) {
+    const cf = JSON.parse(out.custom_fields as string) as Record<string, string>;
+    for (const [id, v] of Object.entries(p.custom_fields)) {
+      if (fillOnly && cf[id] !== undefined) continue;
+      if (v === null) delete cf[id];
+      else cf[id] = v;
+    }
+    out.custom_fields = JSON.stringify(cf);
+  }
+  if (group.account) out.has_account = 1;
+  if (!old) {
+    return {
+      ...out,
+      email_source: out.email === null ? null : 'import',
+      external_id_source: out.external_id === null ? null : 'import',
+      server_written: 1,
+      source: 'import',
+      created_at: now,
+      updated_at: now,
+      created_in: nonce,
+    };
+  }
+  if (out.external_id !== old.external_id) out.external_id_source = 'import';
+  if (out.email !== old.email) out.email_source = 'import';
+  const changed = [...PROFILE_COLUMNS, 'isoptin_at', 'mobile_isoptin_at'].some((c) => out[c] !== old[c]);
+  return changed ? { ...out, server_written: 1 } : null;
+}
+
+const ORDER_COLUMNS = ['profile_key', 'state', 'amount', 'crea_dt', 'start_service', 'end_service', 'tags', 'product_attributes', 'pickup_location', 'store'] as const;
+
+/** "Y-m-d H:i:s" (UTC) as ms: an imported order's received and updated times are its own date. */
+const orderTime = (dt: string) => Date.parse(`${dt.replace(' ', 'T')}Z`);
+
+const lineOf = (l: Item) => ({ product_id: l.product_id ?? null, sku: l.sku ?? null, name: l.name ?? null, category: l.category ?? null, quantity: l.quantity ?? 1, unit_price: l.unit_price ?? null });
+
+const INSERT_PROFILES = `
+  INSERT INTO profiles (site_id, email, email_source, external_id, external_id_source, ${Object.values(PLAIN).join(', ')},
+                        isoptin, isoptin_at, isoptin_source, mobile_isoptin, mobile_isoptin_at, mobile_isoptin_source,
+                        tags, custom_fields, has_account, server_written, source, created_at, updated_at, created_in)
+  SELECT ?1, value ->> 'email', value ->> 'email_source', value ->> 'external_id', value ->> 'external_id_source', ${Object.values(PLAIN).map((c) => `value ->> '${c}'`).join(', ')},
+         value ->> 'isoptin', value ->> 'isoptin_at', value ->> 'isoptin_source', value ->> 'mobile_isoptin', value ->> 'mobile_isoptin_at', value ->> 'mobile_isoptin_source',
+         value ->> 'tags', value ->> 'custom_fields', value ->> 'has_account', 1, 'import', value ->> 'created_at', value ->> 'updated_at', value ->> 'created_in'
+  FROM json_each(?2) WHERE 1
+  ON CONFLICT DO NOTHING
+  RETURNING email, external_id`;
+
+const SET_COLUMNS = ['email', 'email_source', 'external_id', 'external_id_source', ...Object.values(PLAIN), 'isoptin', 'isoptin_at', 'isoptin_source', 'mobile_isoptin', 'mobile_isoptin_at', 'mobile_isoptin_source', 'tags', 'custom_fields', 'has_account', 'server_written'];
+
+// The version check: a row another writer changed since it was read is not written (and is
+// read and written again).
+const UPDATE_PROFILES = `
+  UPDATE profiles SET ${SET_COLUMNS.map((c) => `${c} = u.value ->> '${c}'`).join(', ')}, version = version + 1, updated_at = ?2
+  FROM json_each(?3) u
+  WHERE profiles.site_id = ?1 AND profiles.id = u.value ->> 'id' AND profiles.version = u.value ->> 'version'
+  RETURNING profiles.id`;
+
+/** The profile of an order row: by the group's external_id, else its email (written just before, in the same batch). */
+const PROFILE_OF = `coalesce((SELECT id FROM profiles WHERE site_id = ?1 AND external_id = r.value ->> 'ext'), (SELECT id FROM profiles WHERE site_id = ?1 AND email = r.value ->> 'email'))`;
+
+const INSERT_ORDERS = `
+  INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service, tags, product_attributes,
+                      pickup_location, store, source, received_at, updated_at, created_in)
+  SELECT ?1, r.value ->> 'idorder', ${PROFILE_OF}, r.value ->> 'state', r.value ->> 'amount', r.value ->> 'crea_dt', r.value ->> 'start_service', r.value ->> 'end_service',
+         r.value ->> 'tags', r.value ->> 'product_attributes', r.value ->> 'pickup_location', r.value ->> 'store', 'import', r.value ->> 'at', r.value ->> 'at', ?3
+  FROM json_each(?2) r WHERE ${PROFILE_OF} IS NOT NULL
+  ON CONFLICT DO NOTHING
+  RETURNING idorder`;
+
+const UPDATE_ORDERS = `
+  UPDATE orders SET profile_id = ${PROFILE_OF.replaceAll('r.value', 'u.value')}, state = u.value ->> 'state', amount = u.value ->> 'amount', crea_dt = u.value ->> 'crea_dt',
+    start_service = u.value ->> 'start_service', end_service = u.value ->> 'end_service', tags = u.value ->> 'tags', product_attributes = u.value ->> 'product_attributes',
+    pickup_location = u.value ->> 'pickup_location', store = u.value ->> 'store', source = 'import', version = version + 1, updated_at = u.value ->> 'at'
+  FROM json_each(?2) u
+  WHERE orders.site_id = ?1 AND orders.id = u.value ->> 'id' AND orders.version = u.value ->> 'version'
+  RETURNING orders.idorder`;
+
+const DELETE_LINES = `DELETE FROM order_lines WHERE order_id IN (SELECT o.id FROM json_each(?2) j JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value)`;
+const INSERT_LINES = `
+  INSERT INTO order_lines (order_id, line, product_id, sku, name, category, quantity, unit_price)
+  SELECT o.id, l.key, l.value ->> 'product_id', l.value ->> 'sku', l.value ->> 'name', l.value ->> 'category', l.value ->> 'quantity', l.value ->> 'unit_price'
+  FROM json_each(?2) r JOIN orders o ON o.site_id = ?1 AND o.idorder = r.value ->> 'idorder', json_each(r.value, '$.items') l`;
+
+const READ_PROFILES = `
+  SELECT * FROM profiles WHERE site_id = ?1 AND (email IN (SELECT value FROM json_each(?2)) OR external_id IN (SELECT value FROM json_each(?3)))`;
+const READ_ORDERS = `
+  SELECT o.id, o.idorder, o.version, o.source, o.state, o.amount, o.crea_dt, o.start_service, o.end_service, o.tags, o.product_attributes, o.pickup_location, o.store,
+         p.external_id AS p_ext, p.email AS p_email,
+         (SELECT json_group_array(json(l)) FROM (SELECT json_object('product_id', product_id, 'sku', sku, 'name', name, 'category', category, 'quantity', quantity, 'unit_price', unit_price) AS l
+            FROM order_lines WHERE order_id = o.id ORDER BY line)) AS lines
+  FROM orders o JOIN profiles p ON p.id = o.profile_id WHERE o.site_id = ?1 AND o.idorder IN (SELECT value FROM json_each(?2))`;
+
+/**
+ * The import's row (made by its first batch) and this batch's, counted into the import only by the
+ * request that recorded the batch: one sent again after a crash is written again, not counted.
+ * The last three statements: the batch (RETURNING it when new), the import's counts.
+ */
+function countBatch(db: D1Database, siteId: number, input: ImportBatch, kind: ImportKind, taken: number, rejected: number, now: number, nonce: number) {
+  return [
+    db
+      .prepare(
+        `INSERT INTO imports (site_id, uid, kind, file, started_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)
+         ON CONFLICT (site_id, uid) DO UPDATE SET updated_at = excluded.updated_at`,
+      )
+      .bind(siteId, input.import, kind, input.file, now),
+    db
+      .prepare(
+        `INSERT INTO import_batches (import_id, batch, taken, rejected, at, created_in)
+         SELECT id, ?3, ?4, ?5, ?6, ?7 FROM imports WHERE site_id = ?1 AND uid = ?2
+         ON CONFLICT (import_id, batch) DO NOTHING RETURNING batch`,
+      )
+      .bind(siteId, input.import, input.batch, taken, rejected, now, nonce),
+    db
+      .prepare(
+        `UPDATE imports SET taken = imports.taken + b.taken, rejected = imports.rejected + b.rejected, batches = imports.batches + 1
+         FROM import_batches b WHERE imports.site_id = ?1 AND imports.uid = ?2 AND b.import_id = imports.id AND b.batch = ?3 AND b.created_in = ?4`,
+      )
+      .bind(siteId, input.import, input.batch, nonce),
+  ];
+}
+
+/** Corrects a batch's counts when rows given up after the retries were counted as taken. */
+async function recount(db: D1Database, siteId: number, input: ImportBatch, taken: number, rejected: number, nonce: number) {
+  await db
+    .prepare(
+      `UPDATE imports SET taken = imports.taken - b.taken + ?5, rejected = imports.rejected - b.rejected + ?6
+       FROM import_batches b WHERE imports.site_id = ?1 AND imports.uid = ?2 AND b.import_id = imports.id AND b.batch = ?3 AND b.created_in = ?4`,
+    )
+    .bind(siteId, input.import, input.batch, nonce, taken, rejected)
+    .run();
+  await db
+    .prepare(`UPDATE import_batches SET taken = ?5, rejected = ?6 WHERE batch = ?3 AND created_in = ?4 AND import_id = (SELECT id FROM imports WHERE site_id = ?1 AND uid = ?2)`)
+    .bind(siteId, input.import, input.batch, nonce, taken, rejected)
+    .run();
+}
+
+/** The last request of an import (done: true): the import is done (made here if it had no batch). */
+export async function finishImport(db: D1Database, siteId: number, input: ImportBatch, kind: ImportKind, now = Date.now()) {
+  await db
+    .prepare(
+      `INSERT INTO imports (site_id, uid, kind, file, status, started_at, updated_at, finished_at) VALUES (?1, ?2, ?3, ?4, 'done', ?5, ?5, ?5)
+       ON CONFLICT (site_id, uid) DO UPDATE SET status = 'done', updated_at = excluded.updated_at, finished_at = excluded.finished_at`,
+    )
+    .bind(siteId, input.import, kind, input.file, now)
+    .run();
+}
+
+/**
+ * One batch of an import: every row checked, the good ones written, the batch counted once per
+ * import (import_batches), all in one transaction with the batch's claim of its triggers.
+ */
+export async function importBatch(db: D1Database, site: IngestSite, kind: ImportKind, input: ImportBatch, now = Date.now()): Promise<ImportResult> {
+  const rejected: ImportResult['rejected'] = [];
+  const rejectedRows = new Set<number>();
+  const reject = (row: number, field: string, reason: string) => (rejectedRows.add(row), rejected.push({ row, field, reason }));
+
+  // 1. Each row, as the API checks its body.
+  const goods: Good[] = [];
+  input.rows.forEach((raw, i) => {
+    const row = input.first_row + i;
+    const { values, errors } = checkUpdate(raw, kind === 'orders' ? 'order' : 'customer');
+    errors.push(...undeclaredCustomFields(values.profile, site.settings));
+    if (kind === 'orders') {
+      const store = storeError(site.settings, values.order?.store, 'data[store]', true);
+      if (store) errors.push(store);
+    }
+    if (errors.length) return void errors.forEach((e) => reject(row, e.field, e.reason));
+    const p = values.profile;
+    goods.push({
+      row,
+      profile: p,
+      order: values.order as Good['order'],
+      account: kind === 'customers' ? isAccountWrite(p, p.external_id !== undefined) : isAccountWrite(p, false),
+    });
+  });
+
+  // 2. By person; an order's lines tag its customer.
+  const groups = groupRows(goods, (g, field, reason) => reject(g.row, field, reason));
+  const groupOf = new Map<Good, Group>();
+  for (const g of groups) for (const r of g.rows) groupOf.set(r, g);
+  if (site.settings.auto_tags.categories) for (const [r, g] of groupOf) for (const t of categoryTags(r.order?.items)) g.categoryTags.add(t);
+
+  // 3. Orders: the last row of each id wins.
+  const orders = new Map<string, Good>();
+  for (const r of goods) if (r.order && groupOf.has(r)) orders.set(r.order.order_idorder, r);
+
+  const nonce = requestNonce();
+  let pendingGroups = groups;
+  let pendingOrders = [...orders.values()];
+  let taken = new Set<number>();
+  let kept = 0;
+  let triggers: Enqueued[] = [];
+  let counted = false;
+  for (let attempt = 1; ; attempt++) {
+    const w = await writeOnce(db, site, input, kind, pendingGroups, pendingOrders, groupOf, now, nonce, reject, attempt === 1, () => ({
+      taken: goods.length - [...new Set(goods.map((g) => g.row))].filter((r) => rejectedRows.has(r)).length,
+      rejected: rejectedRows.size,
+    }));
+    for (const r of w.taken) taken.add(r);
+    kept += w.kept;
+    triggers = triggers.concat(w.triggers);
+    counted ||= w.counted;
+    if (!w.retryGroups.length && !w.retryOrders.length) break;
+    if (attempt === ATTEMPTS) {
+      for (const g of w.retryGroups) for (const r of g.rows) reject(r.row, 'data', 'was changed by another write during the import, three times: import this row again');
+      for (const r of w.retryOrders) reject(r.row, 'data[order_idorder]', 'was changed by another write during the import, three times: import this row again');
+      break;
+    }
+    pendingGroups = w.retryGroups;
+    pendingOrders = w.retryOrders;
+  }
+  taken = new Set([...taken].filter((r) => !rejectedRows.has(r)));
+  rejected.sort((a, b) => a.row - b.row);
+  const estimate = goods.length - [...new Set(goods.map((g) => g.row))].filter((r) => rejectedRows.has(r)).length;
+  if (counted && estimate !== taken.size) await recount(db, site.id, input, taken.size, rejectedRows.size, nonce);
+  return { taken: taken.size, kept, rejected, counted, triggers };
+}
+
+/** One read and one write of the rows still to write; answers which must be read and written again. */
+async function writeOnce(
+  db: D1Database,
+  site: IngestSite,
+  input: ImportBatch,
+  kind: ImportKind,
+  groups: Group[],
+  orderRows: Good[],
+  groupOf: Map<Good, Group>,
+  now: number,
+  nonce: number,
+  reject: (row: number, field: string, reason: string) => void,
+  first: boolean,
+  counts: () => { taken: number; rejected: number },
+) {
+  const emails = groups.flatMap((g) => (g.email === undefined ? [] : [g.email]));
+  const exts = groups.flatMap((g) => (g.ext === undefined ? [] : [g.ext]));
+  const [profilesRead, ordersRead] = await db.batch([
+    db.prepare(READ_PROFILES).bind(site.id, JSON.stringify(emails), JSON.stringify(exts)),
+    db.prepare(READ_ORDERS).bind(site.id, JSON.stringify(orderRows.map((r) => r.order!.order_idorder))),
+  ]);
+  const stored = profilesRead.results as Row[];
+  const byEmail = new Map(stored.filter((p) => p.email !== null).map((p) => [p.email as string, p]));
+  const byExt = new Map(stored.filter((p) => p.external_id !== null).map((p) => [p.external_id as string, p]));
+
+  // Profiles: new ones, changed ones; a group that would link two stored profiles is refused.
+  const inserts: Row[] = [];
+  const updates: Row[] = [];
+  const writtenGroups = new Map<Group, 'insert' | 'update' | 'same'>();
+  for (const g of groups) {
+    const a = g.ext !== undefined ? byExt.get(g.ext) : undefined;
+    const b = g.email !== undefined ? byEmail.get(g.email) : undefined;
+    const refuse = (field: string, reason: string) => g.rows.forEach((r) => reject(r.row, field, reason));
+    if (a && b && a.id !== b.id) {
+      refuse('data[customer_email]', 'belongs to another profile, one with a different external_id; nothing was written for this row');
+      continue;
+    }
+    const old = a ?? b;
+    if (old && g.ext !== undefined && old.external_id !== null && old.external_id !== g.ext && old.external_id_source !== 'tracker') {
+      refuse('data[external_id]', 'differs from the external_id of the profile with this email; nothing was written for this row');
+      continue;
+    }
+    const row = profileRow(g, old, site, now, nonce);
+    if (!row) writtenGroups.set(g, 'same');
+    else if (old) (updates.push({ ...row, id: old.id, version: old.version }), writtenGroups.set(g, 'update'));
+    else (inserts.push(row), writtenGroups.set(g, 'insert'));
+  }
+
+  // Orders: of a group written; new ones, changed ones, and those the live API wrote, kept.
+  const storedOrders = new Map((ordersRead.results as Row[]).map((o) => [o.idorder as string, o]));
+  const orderInserts: Row[] = [];
+  const orderUpdates: Row[] = [];
+  const withLines: Row[] = [];
+  let kept = 0;
+  const keptRows: number[] = [];
+  for (const r of orderRows) {
+    const g = groupOf.get(r)!;
+    if (!writtenGroups.has(g)) continue;
+    const o = r.order!;
+    const old = storedOrders.get(o.order_idorder);
+    if (old && old.source === 'api') {
+      kept++;
+      keptRows.push(r.row);
+      continue;
+    }
+    const next: Row = {
+      idorder: o.order_idorder,
+      ext: g.ext ?? null,
+      email: g.ext === undefined ? (g.email ?? null) : null,
+      state: o.order_state,
+      amount: o.order_amount,
+      crea_dt: o.order_crea_dt,
+      start_service: o.order_start_service ?? (old?.start_service as string | null) ?? null,
+      end_service: o.order_end_service ?? (old?.end_service as string | null) ?? null,
+      tags: JSON.stringify(mergeTags(old ? (JSON.parse(old.tags as string) as string[]) : [], o.del_order_tag ?? [], o.add_order_tag ?? [])),
+      product_attributes: o.product_attributes !== undefined ? JSON.stringify(o.product_attributes) : ((old?.product_attributes as string) ?? '[]'),
+      pickup_location: o.order_pickup_location ?? (old?.pickup_location as string | null) ?? null,
+      store: o.store ?? (old?.store as string | null) ?? null,
+      at: orderTime(o.order_crea_dt!),
+    };
+    const lines = o.items?.map(lineOf);
+    if (!old) {
+      orderInserts.push(next);
+      if (lines?.length) withLines.push({ idorder: o.order_idorder, items: lines });
+      continue;
+    }
+    const sameProfile = (g.ext !== undefined ? old.p_ext === g.ext : old.p_email === g.email) || writtenGroups.get(g) === 'insert';
+    const sameLines = !lines || JSON.stringify(lines) === JSON.stringify(JSON.parse(old.lines as string)); // REAL 10.0 reads as 10
+    const same = sameProfile && sameLines && old.source === 'import' && ORDER_COLUMNS.every((c) => c === 'profile_key' || next[c] === old[c]);
+    if (same) continue;
+    orderUpdates.push({ ...next, id: old.id, version: old.version });
+    if (lines) withLines.push({ idorder: o.order_idorder, items: lines });
+  }
+
+  const stmts: D1PreparedStatement[] = [
+    db.prepare(INSERT_PROFILES).bind(site.id, JSON.stringify(inserts)),
+    db.prepare(UPDATE_PROFILES).bind(site.id, now, JSON.stringify(updates)),
+  ];
+  if (kind === 'orders')
+    stmts.push(
+      db.prepare(INSERT_ORDERS).bind(site.id, JSON.stringify(orderInserts), nonce),
+      db.prepare(UPDATE_ORDERS).bind(site.id, JSON.stringify(orderUpdates)),
+      db.prepare(DELETE_LINES).bind(site.id, JSON.stringify(withLines.map((l) => l.idorder))),
+      db.prepare(INSERT_LINES).bind(site.id, JSON.stringify(withLines)),
+    );
+  // The import and this batch, counted once: a batch sent again (after a crash) is written again
+  // (its rows are upserts) but not counted again.
+  const { taken: willTake, rejected: willReject } = counts();
+  const bookkeeping = first ? countBatch(db, site.id, input, kind, willTake, willReject, now, nonce) : [];
+  const claim = claimStatement(site.id, now);
+  stmts.push(...bookkeeping, db.prepare(claim.sql).bind(...claim.params));
+  const results = await db.batch(stmts);
+  const insertedProfiles = results[0].results as { email: string | null; external_id: string | null }[];
+  const updatedProfiles = new Set((results[1].results as { id: number }[]).map((r) => r.id));
+  const retryGroups: Group[] = [];
+  const insertedKeys = new Set(insertedProfiles.map((p) => `${p.external_id ?? ''}\u0000${p.email ?? ''}`));
+  const insertedOf = (r: Row) => insertedKeys.has(`${r.external_id ?? ''}\u0000${r.email ?? ''}`);
+  let ui = 0;
+  let ii = 0;
+  for (const g of groups) {
+    const how = writtenGroups.get(g);
+    if (how === 'insert' && !insertedOf(inserts[ii++])) retryGroups.push(g);
+    else if (how === 'update' && !updatedProfiles.has(updates[ui++].id as number)) retryGroups.push(g);
+  }
+  const retrySet = new Set(retryGroups);
+  const taken = new Set<number>(keptRows);
+  const retryOrders: Good[] = [];
+  if (kind === 'orders') {
+    const insertedOrders = new Set((results[2].results as { idorder: string }[]).map((r) => r.idorder));
+    const updatedOrders = new Set((results[3].results as { idorder: string }[]).map((r) => r.idorder));
+    const writes = new Map<string, 'insert' | 'update'>([...orderInserts.map((o) => [o.idorder as string, 'insert'] as const), ...orderUpdates.map((o) => [o.idorder as string, 'update'] as const)]);
+    for (const r of orderRows) {
+      const g = groupOf.get(r)!;
+      if (!writtenGroups.has(g) || retrySet.has(g)) continue;
+      const id = r.order!.order_idorder;
+      const how = writes.get(id);
+      const ok = how === undefined || (how === 'insert' ? insertedOrders.has(id) : updatedOrders.has(id));
+      if (ok) taken.add(r.row);
+      else retryOrders.push(r);
+    }
+    // On the first write, the rows of an order id that a later row of the batch replaced are taken too.
+    if (first) {
+      const last = new Set(orderRows);
+      for (const [r, g] of groupOf) if (r.order && !last.has(r) && writtenGroups.has(g) && !retrySet.has(g)) taken.add(r.row);
+    }
+  } else for (const g of groups) if (writtenGroups.has(g) && !retrySet.has(g)) for (const r of g.rows) taken.add(r.row);
+  const counted = first && (results[results.length - 3].results as unknown[]).length > 0;
+  return { taken, kept, retryGroups, retryOrders, triggers: toEnqueue(results[results.length - 1]), counted };
+}
+
+export const RECENT_IMPORTS_LIMIT = 50;
+/** A running import that sent nothing for this long is shown as stalled (resume it with --resume). */
+export const STALLED_AFTER_MS = 10 * 60_000;
+
+/** The site's last 50 imports, the latest first, with their progress as the Worker took it. */
+export async function recentImports(db: D1Database, siteId: number, now = Date.now()) {
+  const { results } = await db
+    .prepare(`SELECT uid, kind, file, taken, rejected, batches, status, started_at, updated_at, finished_at FROM imports WHERE site_id = ? ORDER BY updated_at DESC LIMIT ${RECENT_IMPORTS_LIMIT}`)
+    .bind(siteId)
+    .all<{ uid: string; kind: ImportKind; file: string; taken: number; rejected: number; batches: number; status: 'running' | 'done'; started_at: number; updated_at: number; finished_at: number | null }>();
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return results.map((r) => ({
+    import: r.uid,
+    kind: r.kind,
+    file: r.file,
+    taken: r.taken,
+    rejected: r.rejected,
+    batches: r.batches,
+    status: r.status === 'running' && now - r.updated_at > STALLED_AFTER_MS ? ('stalled' as const) : r.status,
+    started_at: iso(r.started_at)!,
+    updated_at: iso(r.updated_at)!,
+    finished_at: iso(r.finished_at),
+  }));
+}
