@@ -4,6 +4,7 @@ import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
 import app from '../src/index';
 import { countingDb } from './counting-db';
+import { loggedIn } from './dashboard-client';
 import { get, newSite, post, put, type TestSite } from './helpers';
 
 type Json = Record<string, any>;
@@ -93,6 +94,27 @@ describe('POST /api/import/customers', () => {
     expect(res.status).toBe(400);
     expect((await json(res)).error.fields.map((f: Json) => f.field)).toEqual(['extra', 'import', 'file', 'batch', 'first_row', 'rows']);
     expect((await post(site, '/api/import/products', batch([]), 'json')).status).toBe(404);
+  });
+});
+
+describe('the dashboard Imports page', () => {
+  it("shows each import's progress as the Worker took it, live", async () => {
+    const site = await newSite();
+    const client = await loggedIn(site);
+    expect(await (await client.get('/dashboard/imports')).text()).toContain('No import yet.');
+    const body = batch([{ customer_email: 'a@shop.test' }, { customer_email: 'bad' }]);
+    await send(site, 'customers', body);
+    const html = await (await client.get('/dashboard/imports')).text();
+    expect(html).toContain(`<td data-label="File" class="c-file">history.csv\n${body.import}</td>`);
+    expect(html).toContain('<td data-label="Status" class="c-status" data-v="running">running</td>');
+    expect(html).toContain('<td data-label="Rows taken" class="c-taken">1</td>');
+    expect(html).toContain('<td data-label="Rejected" class="c-rejected">1</td>');
+    await send(site, 'customers', { ...body, batch: 1, first_row: 3, rows: [], done: true });
+    const live = (await (await client.get('/dashboard/imports.json')).json()) as Json;
+    expect(live.rows[0][2]).toBe('done');
+    // Another site's imports are not shown.
+    const other = await loggedIn(await newSite());
+    expect(((await (await other.get('/dashboard/imports.json')).json()) as Json).rows).toEqual([]);
   });
 });
 

@@ -16,6 +16,7 @@ const LINKS = [
   ['settings', 'Settings'],
   ['webhooks', 'Webhooks'],
   ['deliveries', 'Deliveries'],
+  ['imports', 'Imports'],
   ['code', 'Code examples'],
   ['share', 'Share'],
 ] as const;
