@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import autocannon from 'autocannon';
 import { measureAutomations, measureRequestPath, printAutomations } from './automations';
+import { measureImport, printImport } from './import';
 import { measureCpu, printCpu, type Workerd } from './cpu';
 import Database from 'better-sqlite3';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
@@ -60,11 +61,14 @@ const BREAKDOWN_N = 3000;
 const GOAL = { updateOrderVsInsert: 0.8, recentMedianMs: 5 };
 const CPU_ONLY = process.argv.includes('--cpu');
 const AUTOMATIONS_ONLY = process.argv.includes('--automations');
+const IMPORT_ONLY = process.argv.includes('--import');
 const COMMAND = CPU_ONLY
   ? 'npm run bench -- --cpu   (= tsx bench/run.ts --cpu)'
   : AUTOMATIONS_ONLY
     ? 'npm run bench -- --automations   (= tsx bench/run.ts --automations)'
-    : 'npm run bench   (= tsx bench/run.ts)';
+    : IMPORT_ONLY
+      ? 'npm run bench -- --import   (= tsx bench/run.ts --import)'
+      : 'npm run bench   (= tsx bench/run.ts)';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
@@ -905,6 +909,19 @@ async function automationsSection(commit: string) {
   return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
 }
 
+/** The import section (bench/import.ts), on a server of its own on a fresh state. */
+async function importSection(commit: string) {
+  state = join(tmp, 'state-import');
+  log(`starting node scripts/dev.mjs bench/worker.ts for the import section (state ${state}) …`);
+  server = await startServer();
+  log(`ready on ${server.base}`);
+  const figures = await measureImport({ base: server.base, root, tmp, createSite, basic, log });
+  log(`import: done in ${figures.seconds} s`);
+  await stopServer(server);
+  server = undefined;
+  return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
+}
+
 const RESULTS = join(root, 'bench/results/latest.json');
 
 const basic = (publicKey: string, privateKey: string) => `Basic ${Buffer.from(`${publicKey}:${privateKey}`).toString('base64')}`;
@@ -965,7 +982,7 @@ async function main() {
   console.log(`date:     ${new Date().toISOString()}`);
   console.log('note:     autocannon, wrangler and both workerd processes share these CPUs: compare ratios, not absolutes, across machines.\n');
 
-  const sdk = CPU_ONLY || AUTOMATIONS_ONLY ? undefined : sdkSizes();
+  const sdk = CPU_ONLY || AUTOMATIONS_ONLY || IMPORT_ONLY ? undefined : sdkSizes();
   if (sdk) printSdk(sdk);
   if (process.argv.includes('--sdk')) return;
 
@@ -996,6 +1013,7 @@ async function main() {
     };
     if (CPU_ONLY) return await alone('cpu', await cpuSection(commit), (f) => printCpu(f, table));
     if (AUTOMATIONS_ONLY) return await alone('automations', await automationsSection(commit), (f) => printAutomations(f, table));
+    if (IMPORT_ONLY) return await alone('import', await importSection(commit), printImport);
     // 0. In-process breakdown.
     log(`in-process: ${BREAKDOWN_N} updateOrder calls through the Worker's code on better-sqlite3 …`);
     const inProcess = await breakdown();
@@ -1077,6 +1095,8 @@ async function main() {
     const cpu = await cpuSection(commit);
     // Automations (bench/automations.ts), on a server of its own.
     const automations = await automationsSection(commit);
+    // Import (bench/import.ts), on a server of its own.
+    const imported = await importSection(commit);
 
     // 3. Summary.
     const totalSeconds = round((performance.now() - started) / 1000, 1);
@@ -1148,6 +1168,7 @@ async function main() {
 
     printCpu(cpu, table);
     printAutomations(automations, table);
+    printImport(imported);
 
     console.log(`\nin-process (Node ${process.version}, better-sqlite3; no HTTP, no workerd, no D1 layer), µs per updateOrder, mean of ${inProcess.requests}:`);
     table(['part', 'µs'], Object.entries(inProcess.usPerRequest).map(([k, v]) => [k, fmt(v, 1)]));
@@ -1185,6 +1206,7 @@ async function main() {
       inProcess,
       cpu,
       automations,
+      import: imported,
       recent: {
         seeded: { ...seeded.counts, seedSeconds: seeded.seedSeconds, fileMB: seeded.fileMB, journalMode: seeded.journalMode },
         plan: seeded.plan,
@@ -1208,7 +1230,7 @@ async function main() {
     killAllNow();
     if (keepLog && existsSync(devLog)) {
       // Keep the server's log for the post-mortem, not the 200+ MB database (nor the CPU section's).
-      for (const dir of ['state', 'state-cpu', 'state-automations']) rmSync(join(tmp, dir), { recursive: true, force: true });
+      for (const dir of ['state', 'state-cpu', 'state-automations', 'state-import']) rmSync(join(tmp, dir), { recursive: true, force: true });
       console.error(`server log kept: ${devLog} (wrangler's debug log under ${join(tmp, 'wrangler-logs')})`);
     } else rmSync(tmp, { recursive: true, force: true });
   }

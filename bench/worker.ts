@@ -4,6 +4,9 @@
 //   POST /__bench/insert  reads the body, one bound-parameter INSERT into bench_ingest, 200 JSON.
 //   GET  /__bench/select  one D1 round trip that carries nothing (SELECT 1): the floor of any
 //                         read, beside which GET /api/orders/recent is measured.
+//   POST /__bench/import-bare
+//                         an import body's rows inserted as they are, one json_each statement:
+//                         the floor beside which `npm run import` is measured.
 //   POST /__bench/queue/hold, /__bench/queue/release
 //                         while held, the TRIGGERS producer the production app is given keeps
 //                         what it is sent in this isolate's memory (structuredClone: what a
@@ -46,6 +49,25 @@ bench.post('/__bench/insert', async (c) => {
   await ensureBenchTable(c.env.DB);
   const { meta } = await c.env.DB.prepare('INSERT INTO bench_ingest (received_at, body) VALUES (?1, ?2)').bind(Date.now(), body).run();
   return c.json({ ok: true, id: meta.last_row_id });
+});
+
+// The import's floor: the rows of an import body (POST /api/import/orders's shape) inserted as
+// they are, one json_each statement, no check and no JSON parse in the Worker.
+const CREATE_IMPORT_TABLE =
+  'CREATE TABLE IF NOT EXISTS bench_import (id INTEGER PRIMARY KEY, idorder TEXT NOT NULL, email TEXT, state INTEGER, amount REAL, crea_dt TEXT, items TEXT)';
+let importTable: Promise<unknown> | undefined;
+bench.post('/__bench/import-bare', async (c) => {
+  const body = new TextDecoder().decode(await c.req.arrayBuffer());
+  await (importTable ??= c.env.DB.prepare(CREATE_IMPORT_TABLE).run());
+  const { meta } = await c.env.DB.prepare(
+    `INSERT INTO bench_import (idorder, email, state, amount, crea_dt, items)
+     SELECT value ->> '$.data.order_idorder', value ->> '$.data.customer_email', value ->> '$.data.order_state', value ->> '$.data.order_amount',
+            value ->> '$.data.order_crea_dt', value ->> '$.data.items'
+     FROM json_each(?1, '$.rows')`,
+  )
+    .bind(body)
+    .run();
+  return c.json({ ok: true, inserted: meta.changes });
 });
 
 bench.get('/__bench/select', async (c) => c.json(await c.env.DB.prepare('SELECT 1 AS one').first()));
