@@ -1,6 +1,6 @@
 // createTracker: one factory holding a tracker's state in its closure (no globals), used by the
 // npm package and by the script tag alike.
-import { type EventType, GET_MODE_EVENTS, LIMITS, REDACT_PARAMS, redactUrl, urlRedactor } from '@shopbeacon/protocol';
+import { type EventType, LIMITS, REDACT_PARAMS, redactUrl, urlRedactor } from '@shopbeacon/protocol';
 import { checkEvent } from './check';
 import { dropSbt, readSbt, writeSbt } from './cookie';
 import { randomId, warn } from './id';
@@ -15,8 +15,8 @@ const DELAY_MS = 1000;
 /** false, or "false" from a data-* attribute. */
 const off = (option: unknown) => '' + option == 'false';
 
-/** Account, order and optin events write a profile on the Worker. */
-const writesProfile = (e: Stored) => GET_MODE_EVENTS.includes(e.type);
+/** Account, order and optin events write a profile on the Worker (tables.ts marks them). */
+const writesProfile = (e: Stored) => EVENTS[e.type][3];
 
 export function createTracker({ key, endpoint, transport, consent, autoPage, honorGpc, redact }: Options): Tracker {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
