@@ -89,6 +89,12 @@ export interface CollectEvent<T extends EventType = EventType> {
   type: T;
   ts: number;
   sbt: string;
+  /**
+   * Which of the site's stores the page belongs to, when the site has several (the SDK's `store`
+   * option, data-store on the script tag): a store id, 1 to 32 of a-z, 0-9, "_" and "-". Absent:
+   * the page did not say.
+   */
+  store?: string;
   data: Record<string, unknown>;
 }
 

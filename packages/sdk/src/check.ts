@@ -65,7 +65,7 @@ const list = (v: unknown, max: number, ok: (x: unknown) => unknown) => {
 const isObject = (v: unknown): v is Data => !!v && typeof v == 'object' && !Array.isArray(v);
 
 /** Absent and null are "not sent" on the server, and so is "", but where it clears a list. */
-const sent = (v: unknown, code?: Code) => v != null && (v !== '' || code == 'attributes');
+const sent = (v: unknown, code?: Code) => (v === '' ? code == 'attributes' : v != null);
 
 /** The error of one value ("data[x] must be …"), or falsy. */
 export function checkValue(code: Code, v: unknown, at: string): string | false | undefined {
@@ -117,17 +117,15 @@ const url = (s: string) => {
  * Every bad field of an object, each named: unknown names (the server refuses them), and with
  * CHECK_VALUES bad values. `names` are the known ones, space-separated; `codes` theirs, in order.
  */
-function checkFields(names: string, codes: Code[], data: unknown, at: string): string[] {
-  const known = names.split(' ');
-  return isObject(data)
+const checkFields = (names: string, codes: Code[], data: unknown, at: string): string[] =>
+  isObject(data)
     ? Object.keys(data).flatMap(
         (name, i) =>
-          ((i = known.indexOf(name)) < 0
+          ((i = names.split(' ').indexOf(name)) < 0
             ? `${at}[${name}] is unknown`
             : CHECK_VALUES && sent(data[name], codes[i]) && checkValue(codes[i], data[name], `${at}[${name}]`)) || [],
       )
     : [`${at} must be an object`];
-}
 
 /** The errors of one event's data: none when it may be sent. */
 export function checkEvent(type: EventType, data: unknown): string[] {

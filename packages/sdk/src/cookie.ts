@@ -4,11 +4,11 @@ import { LIMITS, SBT_PATTERN } from '@shopbeacon/protocol';
 import Cookies from 'js-cookie';
 import { randomId } from './id';
 
-/** sbt if already set (by us on an earlier page, or by the Worker) and of the "cookie" kind. */
-export const readSbt = () => {
-  const sbt = Cookies.get('sbt');
-  return sbt && SBT_PATTERN.test(sbt) ? sbt : undefined;
-};
+/**
+ * sbt if already set (by us on an earlier page, or by the Worker) and of the "cookie" kind
+ * (SBT_PATTERN is anchored: its match is the whole value), else undefined.
+ */
+export const readSbt = () => Cookies.get('sbt')?.match(SBT_PATTERN)?.[0];
 
 /**
  * The widest domain that takes a cookie: for a.b.shop.co.uk the browser refuses co.uk (a

@@ -1,7 +1,7 @@
 // Protocol's event tables in the form the browser checker reads. In the builds (rollup.config.mjs)
 // this module is evaluated at build time and replaced by its values, so the script carries field
 // names and one short code per field, not protocol's kind objects or this code.
-import { type ConsentCategory, EVENTS as TABLES, type EventType, ITEM_FIELDS, type Kind, ORDER_STATES } from '@shopbeacon/protocol';
+import { type ConsentCategory, EVENTS as TABLES, type EventType, GET_MODE_EVENTS, ITEM_FIELDS, type Kind, ORDER_STATES } from '@shopbeacon/protocol';
 
 /**
  * What check.ts tests a value against: a number is text of at most that many characters, a list
@@ -29,14 +29,24 @@ const fields = (table: Record<string, Kind>): [string, Code[]] => [Object.keys(t
 export const [ITEMS, ITEM_CODES] = fields(ITEM_FIELDS);
 
 type PerEvent<T> = { [E in EventType]: T };
-const perEvent = <T>(f: (e: (typeof TABLES)[EventType]) => T) => Object.fromEntries(Object.entries(TABLES).map(([type, e]) => [type, f(e)])) as PerEvent<T>;
+const perEvent = <T>(f: (e: (typeof TABLES)[EventType], type: EventType) => T) =>
+  Object.fromEntries(Object.entries(TABLES).map(([type, e]) => [type, f(e, type as EventType)])) as PerEvent<T>;
 
 /**
  * Per event type: the consent category it needs, its field names, and its required groups (one
  * field of each), as text: groups space-separated, a group's fields "|"-separated (fewer bytes
- * than lists of lists, and the very text the warning names).
+ * than lists of lists, and the very text the warning names); then 1 for the events that write a
+ * profile on the Worker (GET_MODE_EVENTS: account, order, optin), which the others leave out.
  */
-export const EVENTS = perEvent((e) => [e.consent, fields(e.fields)[0], e.required.map((g) => g.join('|')).join(' ')] as [ConsentCategory, string, string]);
+export const EVENTS = perEvent(
+  (e, type) =>
+    [e.consent, fields(e.fields)[0], e.required.map((g) => g.join('|')).join(' '), ...(GET_MODE_EVENTS.includes(type) ? [1] : [])] as [
+      ConsentCategory,
+      string,
+      string,
+      1?,
+    ],
+);
 
 /** Per event type, the codes of its fields (value checks only: the script tag leaves them out). */
 export const CODES = perEvent((e) => fields(e.fields)[1]);

@@ -1,6 +1,6 @@
 // createTracker: one factory holding a tracker's state in its closure (no globals), used by the
 // npm package and by the script tag alike.
-import { type EventType, GET_MODE_EVENTS, LIMITS, REDACT_PARAMS, redactUrl, urlRedactor } from '@shopbeacon/protocol';
+import { type EventType, LIMITS, REDACT_PARAMS, redactUrl, urlRedactor } from '@shopbeacon/protocol';
 import { checkEvent } from './check';
 import { dropSbt, readSbt, writeSbt } from './cookie';
 import { randomId, warn } from './id';
@@ -15,10 +15,13 @@ const DELAY_MS = 1000;
 /** false, or "false" from a data-* attribute. */
 const off = (option: unknown) => '' + option == 'false';
 
-/** Account, order and optin events write a profile on the Worker. */
-const writesProfile = (e: Stored) => GET_MODE_EVENTS.includes(e.type);
+/** Account, order and optin events write a profile on the Worker (tables.ts marks them). */
+const writesProfile = (e: Stored) => EVENTS[e.type][3];
 
-export function createTracker({ key, endpoint, transport, consent, autoPage, honorGpc, redact }: Options): Tracker {
+/** A store id: what the site's stores are named by (the Worker knows them, each with its currency). */
+const STORE_ID = /^[a-z0-9_-]{1,32}$/;
+
+export function createTracker({ key, endpoint, transport, consent, autoPage, honorGpc, redact, store }: Options): Tracker {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean };
   // Global Privacy Control and Do Not Track say no to analytics and targeting, whatever else is said.
   const signal = !off(honorGpc) && (nav.globalPrivacyControl || nav.doNotTrack == '1');
@@ -29,6 +32,12 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     const c = EVENTS[type][0];
     return c == 'essential' || ((given as Consent)[c] && !(signal && c != 'functional'));
   };
+
+  // An id that cannot be a store's is not sent, and said: the events still go, without it.
+  if (store != null && !STORE_ID.test(store)) {
+    warn(`store "${store}" must match ${STORE_ID}, events are sent without it`);
+    store = undefined;
+  }
 
   const url = endpoint.replace(/\/+$/, '') + '/collect';
   const get = transport == 'get';
@@ -117,7 +126,8 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   const tracker = {} as Tracker;
   for (const type in EVENTS)
     tracker[type as EventType] = (data: unknown) => {
-      const e: Stored = { type: type as EventType, id: randomId(), ts: Date.now(), sbt, data: data as Stored['data'] };
+      // No store: undefined, which neither the JSON nor the GET query string carries.
+      const e: Stored = { type: type as EventType, id: randomId(), ts: Date.now(), sbt, store, data: data as Stored['data'] };
       const limit = get ? LIMITS.getUrlBytes : LIMITS.beaconBytes;
       let error = checkEvent(type as EventType, data).join('; ');
       if (!error)

@@ -10,14 +10,14 @@ export const bytes = (s: string) => new Blob([s]).size;
 
 /**
  * key=…&data[items][0][sku]=…&data[custom_fields][327]=…: what PHP's http_build_query writes,
- * undefined left out.
+ * undefined left out (an envelope field not given; the data is JSON, which holds none).
  */
 export const query = (v: unknown, name: string): string =>
-  v && typeof v == 'object' && Object.keys(v).length
-    ? Object.keys(v)
-        .map((k) => query((v as Record<string, unknown>)[k], name ? `${name}[${k}]` : k))
-        .join('')
-    : v === undefined
-      ? ''
-      : // An empty list would vanish: "name=" is how a form says "clear" (product_attributes).
-        `&${name}=${encodeURIComponent(v && typeof v == 'object' ? '' : (v as string))}`;
+  v === undefined
+    ? ''
+    : v && typeof v == 'object'
+      ? // An empty list or object would vanish: "name=" is how a form says "clear" (product_attributes).
+        Object.keys(v)
+          .map((k) => query((v as Record<string, unknown>)[k], name ? `${name}[${k}]` : k))
+          .join('') || `&${name}=`
+      : `&${name}=${encodeURIComponent(v as string)}`;

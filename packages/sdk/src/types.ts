@@ -29,6 +29,12 @@ export interface Options {
    * script tag: data-redact="email,token,coupon".
    */
   redact?: string[] | string;
+  /**
+   * The store this page belongs to, on a site with several: its id (1 to 32 of a-z, 0-9, _ and -),
+   * sent with every event. An id that is not one is left out, with a console warning. In the
+   * script tag: data-store="fr".
+   */
+  store?: string;
 }
 
 /** Each event method answers true when the event is accepted (queued, or held until consent). */

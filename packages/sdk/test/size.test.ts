@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
  * Issue 4's budget, 2,500 (its goal is 2,000; Plausible's page-view-only tracker is 2,355), and
  * 100 bytes more since page views redact email addresses and named query parameters before they
  * leave the page (protocol's redact.ts: +119 B, 2,431 → 2,550, after the required fields were
- * packed as text to pay for some of it); issue 11 takes it to 2,000. /sdk.js holds it by checking field names and required
- * fields only (src/flags.ts) and by cookie-lite in js-cookie's place; /sdk.debug.js, which checks
- * every value, is not held to it.
+ * packed as text to pay for some of it). Issue 11 asked for 2,000: minifier options and folding
+ * took 2,550 → 2,514 and the store option (data-store, with its check) costs 72, so 2,586; the
+ * rest is what the script does (the field names alone are 233 B), so the budget stays. /sdk.js
+ * holds it by checking field names and required fields only (src/flags.ts) and by cookie-lite
+ * in js-cookie's place; /sdk.debug.js, which checks every value, is not held to it.
  */
 const BROTLI_LIMIT = 2600;
 const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist');

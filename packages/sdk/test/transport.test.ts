@@ -1,5 +1,6 @@
-import { LIMITS } from '@shopbeacon/protocol';
+import { EVENTS as PROTOCOL_EVENTS, type EventType, GET_MODE_EVENTS, LIMITS } from '@shopbeacon/protocol';
 import { describe, expect, it, vi } from 'vitest';
+import { EVENTS } from '../src/tables';
 import { ENDPOINT, freshKey, openPage, order, settle, testTracker } from './helpers';
 
 const tracker = testTracker;
@@ -58,6 +59,11 @@ describe('beacon transport', () => {
     const types = (await page.batches()).map((b) => b.events.map((e) => e.type));
     expect(types.map((b) => b.filter((type) => type != 'page').length)).toEqual([4, 3]);
     expect(types.flat()).toHaveLength(13);
+  });
+
+  it("counts as profile events exactly protocol's GET_MODE_EVENTS (tables.ts marks them)", () => {
+    const marked = Object.keys(PROTOCOL_EVENTS).filter((type) => EVENTS[type as EventType][3]);
+    expect(marked).toEqual([...GET_MODE_EVENTS]);
   });
 
   it(`splits batches over ${LIMITS.beaconBytes} bytes and over ${LIMITS.eventsPerBatch} events`, async () => {
