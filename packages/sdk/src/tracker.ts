@@ -35,7 +35,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
 
   // An id that cannot be a store's is not sent, and said: the events still go, without it.
   if (store != null && !STORE_ID.test(store)) {
-    warn(`store "${store}" must match ${STORE_ID}, events are sent without it`);
+    warn(`store "${store}" not sent: must match ${STORE_ID}`);
     store = undefined;
   }
 
