@@ -143,7 +143,7 @@ for (const job of jobs) {
       rate,
       drain: drain.signal,
       abandon: abandon.signal,
-      note: (m) => console.error(m),
+      note: (m) => console.error(process.stderr.isTTY ? `\r\x1b[2K${m}` : m), // over the bar's line, which redraws below
     },
   });
   outcomes.push(outcome);
@@ -160,7 +160,7 @@ for (const o of outcomes) {
   const rejected = o.rejected ? `${o.rejected} rejected (${o.rejectsPath})` : '0 rejected';
   const resumed = o.runRows !== o.rows ? ` (${o.runRows} in this run)` : '';
   const end = o.error ? 'checkpoint kept' : finished ? 'checkpoint deleted' : 'done, checkpoint kept until the other file is done';
-  console.log(`${o.file}: ${o.rows} rows${resumed}, ${o.taken} taken, ${rejected}, ${o.seconds.toFixed(1)} s, ${rowsPerSecond(o)} rows/s; ${end}`);
+  console.log(`${o.file}: ${o.rows} row${o.rows === 1 ? '' : 's'}${resumed}, ${o.taken} taken, ${rejected}, ${o.seconds.toFixed(1)} s, ${rowsPerSecond(o)} rows/s; ${end}`);
 }
 
 let code = 0;

@@ -118,7 +118,7 @@ export async function importFile(job: FileJob, o: RunOptions): Promise<FileOutco
   });
   const note = (m: string) => o.sender.note(`${file}: ${m}`);
   const save = () => writeCheckpoint(job.checkpointPath, cp);
-  const progress = showProgress(snapshot, o.tty);
+  const progress = cp.done ? { stop() {} } : showProgress(snapshot, o.tty);
 
   try {
     const records = parsed(input, sender.drain);

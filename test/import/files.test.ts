@@ -124,7 +124,7 @@ describe('CSV', () => {
     const first = await runCli(args);
     expect(first.code).toBe(0);
     expect(first.stdout.split('\n')[0]).toMatch(/^customers\.csv: 2 rows, 2 taken, 0 rejected/);
-    expect(first.stdout.split('\n')[1]).toMatch(/^orders\.csv: 1 rows, 1 taken, 0 rejected, .*checkpoint deleted$/);
+    expect(first.stdout.split('\n')[1]).toMatch(/^orders\.csv: 1 row, 1 taken, 0 rejected, .*checkpoint deleted$/);
     expect(fake.requests.map((r) => [r.kind, r.done])).toEqual([
       ['customers', false],
       ['customers', true],

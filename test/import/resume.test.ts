@@ -122,4 +122,27 @@ describe('resume', () => {
     expect(changed.stderr).toMatch(/cannot resume from .*: the file changed since the import started/);
     expect(fake.requests.length).toBe(sentBefore); // refused before anything was sent
   });
+
+  it('with two files: a finished one is not imported again by --resume', async () => {
+    let down = true;
+    fake = await FakeWorker.start({ intercept: (r) => (down && r.kind === 'orders' && r.batch === 1 ? { status: 503 } : undefined) });
+    const { checkpoint, args } = setup();
+    const customers = join(tmp(), 'customers.csv');
+    writeCsv(customers, ['customer_email'], [['a@x.com'], ['b@x.com']]);
+    const both = [...args, '--customers', customers, '--retry-delay', '1', '--concurrency', '1'];
+    const first = await runCli(both);
+    expect(first.code).toBe(3);
+    expect(first.stdout).toMatch(/^customers\.csv: 2 rows, 2 taken, 0 rejected, .*; done, checkpoint kept until the other file is done\norders\.csv: 300 rows, /);
+    const customersCheckpoint = JSON.parse(readFileSync(`${customers}.import-checkpoint.json`, 'utf8')) as Checkpoint;
+    expect(customersCheckpoint.done).toBe(true);
+    const customerRequests = fake.requests.filter((r) => r.kind === 'customers').length;
+
+    down = false;
+    const resumed = await runCli([...both, '--resume']);
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain(`${customers}: already imported by an earlier run`);
+    expect(fake.requests.filter((r) => r.kind === 'customers')).toHaveLength(customerRequests);
+    expect(new Set(fake.taken.filter((t) => t.kind === 'orders').map((t) => t.row)).size).toBe(ROWS - BAD.size);
+    expect(existsSync(checkpoint) || existsSync(`${customers}.import-checkpoint.json`)).toBe(false);
+  });
 });
