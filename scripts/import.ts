@@ -19,7 +19,7 @@ import { DEFAULT_BATCH, type Options, parseOptions, USAGE, UsageError } from './
 import { rowsPerSecond } from './import/progress';
 import { TokenBucket } from './import/rate';
 import { formatOf, InputError, openInput } from './import/reader';
-import { rejectsPathOf } from './import/rejects';
+import { rejectsPathOf, rejectsProblem } from './import/rejects';
 import { type FileJob, type FileOutcome, importFile } from './import/run';
 import { Abandoned, AuthError, basicAuth, StopError } from './import/sender';
 
@@ -73,7 +73,8 @@ async function plan(kind: Kind, given: string): Promise<FileJob> {
     if (!options.resume)
       fail(`--${kind} ${given}: an import of this file was started and not finished (${checkpointPath}).\nPass --resume to continue it, or delete that file to import from the first row again.`, 1);
     const problem = resumeProblem(existing, { kind, size: stat.size, mtimeMs: stat.mtimeMs, endpoint: options.endpoint, publicKey: options.publicKey, batchSize: options.batchSize });
-    if (problem) fail(`--${kind} ${given}: cannot resume from ${checkpointPath}: ${problem}.\nDelete that file to import from the first row again.`, 1);
+    const reason = problem ?? rejectsProblem(job.rejectsPath, existing.rejects_bytes);
+    if (reason) fail(`--${kind} ${given}: cannot resume from ${checkpointPath}: ${reason}.\nDelete that file to import from the first row again.`, 1);
     return { ...job, checkpoint: existing, resumed: true };
   }
   if (options.resume) console.error(`${given}: no checkpoint, so no earlier run to resume: imported from the first row`);

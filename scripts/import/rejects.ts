@@ -18,6 +18,13 @@ const csvLine = (cells: readonly string[]) => `${cells.map(csvCell).join(',')}\r
 
 export const errorsText = (errors: readonly FieldError[]) => errors.map((e) => `${e.field}: ${e.reason}`).join('; ');
 
+/** Why a resumed import cannot cut the rejects file back to `bytes`, or null. */
+export function rejectsProblem(path: string, bytes: number): string | null {
+  const size = existsSync(path) ? statSync(path).size : -1;
+  if (bytes === 0 || size >= bytes) return null;
+  return `${path} is ${size < 0 ? 'missing' : `shorter (${size} bytes)`}, and the checkpoint counts ${bytes} bytes of it: it was changed since`;
+}
+
 /** Our own columns: a rejects file imported again gets them anew, not twice. */
 const OWN = new Set(['_row', '_errors']);
 
@@ -51,8 +58,8 @@ export class RejectsFile {
       rmSync(path, { force: true });
       return;
     }
-    const size = existsSync(path) ? statSync(path).size : -1;
-    if (size < resumeAt) throw new Error(`${path} is shorter (${size < 0 ? 'missing' : `${size} bytes`}) than the checkpoint recorded (${resumeAt} bytes): it was changed since; delete the checkpoint to start over`);
+    const problem = rejectsProblem(path, resumeAt);
+    if (problem) throw new Error(problem);
     this.fd = openSync(path, 'r+');
     ftruncateSync(this.fd, resumeAt);
   }

@@ -95,6 +95,8 @@ function request(url: string, authorization: string, body: Body, signal: AbortSi
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: (res.headers['retry-after'] as string | undefined) ?? null, text }));
         res.on('error', reject);
+        // An answer cut short (the connection dropped, or aborted on timeout) may end in 'close' alone.
+        res.on('close', () => res.complete || reject(Object.assign(new Error('the answer was cut short'), { code: 'ECONNRESET' })));
       },
     );
     req.on('error', reject);

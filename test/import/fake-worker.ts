@@ -32,7 +32,8 @@ export interface TakenRow {
   data: Record<string, unknown>;
 }
 
-export type Reply = { status: number; retryAfter?: number; body?: unknown } | 'hang' | 'kill';
+/** 'hang': no answer; 'stall': the status and part of the body, then nothing; 'kill': the connection dropped. */
+export type Reply = { status: number; retryAfter?: number; body?: unknown } | 'hang' | 'stall' | 'kill';
 
 export interface FakeOptions {
   /** Answers a request otherwise than the contract does (n: its 0-based number). */
@@ -134,8 +135,9 @@ export class FakeWorker {
     const delay = options.delayMs?.() ?? 0;
     if (delay > 0) await new Promise((ok) => setTimeout(ok, delay));
     const reply = options.intercept?.(received, n);
-    if (reply === 'hang') {
-      received.status = -1;
+    if (reply === 'hang' || reply === 'stall') {
+      received.status = reply === 'hang' ? -1 : -3;
+      if (reply === 'stall') res.writeHead(200, { 'content-type': 'application/json' }).write('{"ok":tr');
       this.hanging.add(res);
       return;
     }

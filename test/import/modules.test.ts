@@ -140,7 +140,7 @@ describe('rejects file', () => {
     new RejectsFile(path, 'csv', header, true).close(); // a new import: the old rejects go
     expect(existsSync(path)).toBe(false);
     writeFileSync(path, 'x');
-    expect(() => new RejectsFile(path, 'csv', header, true, first)).toThrow(/shorter/);
+    expect(() => new RejectsFile(path, 'csv', header, true, first)).toThrow(/is shorter \(1 bytes\), and the checkpoint counts/);
   });
 
   it('writes NDJSON rejects as the object plus _row and _errors', () => {

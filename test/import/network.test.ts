@@ -58,9 +58,9 @@ describe('answers', () => {
     expect(rowsTaken().size).toBe(2500);
   });
 
-  it('5xx, a dropped connection and no answer: the same batch is sent again after a backoff', async () => {
-    const plan: Record<number, ('kill' | 'hang' | 500 | 503)[]> = { 0: [500, 503], 1: ['kill'], 2: ['hang'] };
-    const { args } = await ordersFile(3000, {
+  it('5xx, a dropped connection, no answer or half of one: the same batch is sent again after a backoff', async () => {
+    const plan: Record<number, ('kill' | 'hang' | 'stall' | 500 | 503)[]> = { 0: [500, 503], 1: ['kill'], 2: ['hang'], 3: ['stall'] };
+    const { args } = await ordersFile(4000, {
       intercept: (r) => {
         const next = plan[r.batch]?.shift();
         if (next === undefined) return undefined;
@@ -73,10 +73,12 @@ describe('answers', () => {
     expect(statuses(0)).toEqual([500, 503, 200]);
     expect(statuses(1)).toEqual([-2, 200]);
     expect(statuses(2)).toEqual([-1, 200]);
+    expect(statuses(3)).toEqual([-3, 200]);
     expect(run.stderr).toMatch(/orders\.csv batch 0 \(rows 1–1000\): 500 test: the test asked for 500; attempt 2 of 8 in 0\.\d s/);
     expect(run.stderr).toContain('orders.csv batch 2 (rows 2001–3000): no answer in 1.0 s; attempt 2 of 8');
-    expect(fake.batches.size).toBe(3);
-    expect(rowsTaken().size).toBe(3000);
+    expect(run.stderr).toContain('orders.csv batch 3 (rows 3001–4000): no answer in 1.0 s; attempt 2 of 8');
+    expect(fake.batches.size).toBe(4);
+    expect(rowsTaken().size).toBe(4000);
   });
 
   it('gives up after 8 attempts with exit 3 and how to resume; --resume then finishes', async () => {

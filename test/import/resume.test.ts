@@ -1,8 +1,8 @@
 // A run killed halfway (SIGKILL: nothing of the CLI runs after it) or stopped with Ctrl-C, then
 // --resume: every row of the file ends up sent, under the same import id and batch numbers, and
 // nothing the checkpoint counts as acknowledged is sent again.
-import { existsSync, readFileSync, utimesSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, renameSync, utimesSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Checkpoint } from '../../scripts/import/checkpoint';
 import { FakeWorker, type Received } from './fake-worker';
@@ -27,12 +27,21 @@ function setup() {
 
 const answered = () => fake.batchRequests.filter((r) => r.status === 200).length;
 
-/** Starts an import (answers 20–120 ms late) and sends it `signal` once `after` batches were answered. */
-async function interrupt(signal: NodeJS.Signals, after: number) {
+/** The checkpoint as it is now, or null. */
+function checkpointNow(path: string): Checkpoint | null {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Checkpoint;
+  } catch {
+    return null;
+  }
+}
+
+/** Starts an import (answers 20–120 ms late) and sends it `signal` once `after` batches were answered (and `also`). */
+async function interrupt(signal: NodeJS.Signals, after: number, also: (cp: Checkpoint | null) => boolean = () => true) {
   fake = await FakeWorker.start({ delayMs: jitter });
   const files = setup();
   const run = startCli(files.args);
-  await waitFor(() => answered() >= after);
+  await waitFor(() => answered() >= after && also(checkpointNow(files.checkpoint)));
   run.child.kill(signal);
   return { ...files, stopped: await run.done };
 }
@@ -103,7 +112,7 @@ describe('resume', () => {
   });
 
   it('refuses to resume a changed file, and to start over while a checkpoint is there', async () => {
-    const { input, checkpoint, args } = await interrupt('SIGKILL', 2);
+    const { input, checkpoint, args } = await interrupt('SIGKILL', 2, (cp) => (cp?.rejects_bytes ?? 0) > 0);
     expect(existsSync(checkpoint)).toBe(true);
     const sentBefore = fake.requests.length;
 
@@ -115,6 +124,13 @@ describe('resume', () => {
     const otherSize = await runCli([...args, '--batch-size', '100', '--resume']);
     expect(otherSize.code).toBe(1);
     expect(otherSize.stderr).toContain(`it was made with --batch-size ${BATCH}`);
+
+    const rejects = join(dirname(input), 'orders.rejects.csv');
+    renameSync(rejects, `${rejects}.away`);
+    const noRejects = await runCli([...args, '--resume']);
+    expect(noRejects.code).toBe(1);
+    expect(noRejects.stderr).toContain(`${rejects} is missing, and the checkpoint counts`);
+    renameSync(`${rejects}.away`, rejects);
 
     utimesSync(input, new Date(), new Date(Date.now() + 5000));
     const changed = await runCli([...args, '--resume']);
