@@ -1,7 +1,7 @@
 // Runs the real CLI (scripts/import.ts under tsx's loader, as `npm run import` does) as a child
 // process, and writes the files it imports.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,8 +43,18 @@ export function startCli(args: string[], env: Record<string, string> = {}): Star
 
 export const runCli = (args: string[], env: Record<string, string> = {}) => startCli(args, env).done;
 
-/** A fresh folder for one test's files. */
-export const tmp = () => mkdtempSync(join(tmpdir(), 'shopbeacon-import-'));
+const made: string[] = [];
+
+/** A fresh folder for one test's files; setup.ts removes them after each test file. */
+export function tmp(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shopbeacon-import-'));
+  made.push(dir);
+  return dir;
+}
+
+export function removeTmp() {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export const csvLine = (cells: readonly string[], eol = '\n') => cells.map((c) => (/[",\r\n]/.test(c) ? `"${c.replaceAll('"', '""')}"` : c)).join(',') + eol;
 

@@ -8,6 +8,7 @@ export default defineConfig({
     name: 'import',
     root: new URL('.', import.meta.url).pathname,
     include: ['**/*.test.ts'],
+    setupFiles: ['./setup.ts'],
     environment: 'node',
     testTimeout: 60_000,
     fileParallelism: false,
