@@ -229,6 +229,11 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await page.getByLabel('Opt-in callback URL').fill('https://shop.example/optin');
     await page.getByLabel('Opt-out callback URL').fill('https://shop.example/optout');
     await page.getByLabel(/Security parameter/).fill('S3cret-param');
+    await page.locator('#store_id_0').fill('fr');
+    await page.locator('#store_name_0').fill('Boutique FR');
+    await page.locator('#store_currency_0').fill('eur');
+    await page.getByLabel('When an account is created').fill('rejestracja');
+    await page.getByLabel(/tag the customer with each line's category path/).uncheck();
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.waitForURL(`${base}/dashboard/settings?saved=1`);
     await expect(page.getByRole('status').first().textContent()).resolves.toContain('Settings saved.');
@@ -244,6 +249,8 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
       optin_callback_url: 'https://shop.example/optin',
       optout_callback_url: 'https://shop.example/optout',
       callback_secret: 'S3cret-param',
+      stores: [{ id: 'fr', name: 'Boutique FR', currency: 'EUR' }],
+      auto_tags: { registration: 'rejestracja', newsletter: 'newsletter', categories: false },
     });
     // The validation setting shows at once on the verify view: a taken order is now validated.
     await page.goto(`${base}/dashboard/orders`);
@@ -266,9 +273,13 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await page.getByLabel('Opt-in callback URL').fill('');
     await page.getByLabel('Opt-out callback URL').fill('');
     await page.getByLabel(/Security parameter/).fill('');
+    for (const f of ['id', 'name', 'currency']) await page.locator(`#store_${f}_0`).fill('');
+    await page.getByLabel('When an account is created').fill('registration');
+    await page.getByLabel(/tag the customer with each line's category path/).check();
     await page.getByRole('button', { name: 'Save settings' }).click();
     await page.waitForURL(`${base}/dashboard/settings?saved=1`);
-    expect(((await (await api('/api/settings')).json()) as Json).settings.daily_event_quota).toBe(1_000_000);
+    const after = ((await (await api('/api/settings')).json()) as Json).settings;
+    expect(after).toMatchObject({ daily_event_quota: 1_000_000, stores: [], auto_tags: { registration: 'registration', newsletter: 'newsletter', categories: true } });
     await shoot(page, 'settings');
     expect(problems).toEqual([]);
     await context.close();
@@ -290,6 +301,29 @@ describe.skipIf(skip)('the merchant dashboard in Chromium against npm run dev', 
     await page.locator('button[data-copy="code-script"]').click();
     await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(script);
     await shoot(page, 'code');
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it("the Imports page shows an import's progress as batches arrive, live", async () => {
+    const { context, page, problems } = await newPage();
+    await logIn(page);
+    await page.goto(`${base}/dashboard/imports`);
+    await markWindow(page);
+    const uid = `imp_e2e${Date.now()}`;
+    const batch = (n: number, rows: unknown[], extra = {}) => ({ import: uid, file: 'customers-2019.csv', batch: n, first_row: n * 2 + 1, rows, ...extra });
+    const rows = (n: number) => [{ data: { customer_email: `imported${n}@shop.example` } }, { data: { customer_email: n === 1 ? 'not an email' : `imported${n}b@shop.example` } }];
+    expect((await api('/api/import/customers', { method: 'POST', body: batch(0, rows(0)) })).status).toBe(200);
+    const row = page.locator('#imports tbody tr', { hasText: uid });
+    await row.waitFor({ timeout: LIVE_MS });
+    expect(await row.locator('td.c-status').textContent()).toBe('running');
+    expect((await api('/api/import/customers', { method: 'POST', body: batch(1, rows(1)) })).status).toBe(200);
+    expect((await api('/api/import/customers', { method: 'POST', body: batch(2, [], { done: true }) })).status).toBe(200);
+    await expect.poll(() => row.locator('td.c-status').textContent(), { timeout: LIVE_MS }).toBe('done');
+    expect(await row.locator('td.c-taken').textContent()).toBe('3');
+    expect(await row.locator('td.c-rejected').textContent()).toBe('1');
+    expect(await stillSameWindow(page)).toBe(true);
+    await shoot(page, 'imports');
     expect(problems).toEqual([]);
     await context.close();
   });
