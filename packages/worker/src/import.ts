@@ -206,7 +206,10 @@ const orderTime = (dt: string) => Date.parse(`${dt.replace(' ', 'T')}Z`);
 
 const lineOf = (l: Item) => ({ product_id: l.product_id ?? null, sku: l.sku ?? null, name: l.name ?? null, category: l.category ?? null, quantity: l.quantity ?? 1, unit_price: l.unit_price ?? null });
 
-const INSERT_PROFILES = `
+// Each statement is driven by the batch's rows (json_each first, CROSS JOIN keeps it so; "+" keeps
+// SQLite from scanning by site_id instead of searching by id), never by the site's rows:
+// test/import.test.ts checks the plans.
+export const INSERT_PROFILES = `
   INSERT INTO profiles (site_id, email, email_source, external_id, external_id_source, ${Object.values(PLAIN).join(', ')},
                         isoptin, isoptin_at, isoptin_source, mobile_isoptin, mobile_isoptin_at, mobile_isoptin_source,
                         tags, custom_fields, has_account, server_written, source, created_at, updated_at, created_in)
@@ -221,16 +224,16 @@ const SET_COLUMNS = ['email', 'email_source', 'external_id', 'external_id_source
 
 // The version check: a row another writer changed since it was read is not written (and is
 // read and written again).
-const UPDATE_PROFILES = `
+export const UPDATE_PROFILES = `
   UPDATE profiles SET ${SET_COLUMNS.map((c) => `${c} = u.value ->> '${c}'`).join(', ')}, version = version + 1, updated_at = ?2
   FROM json_each(?3) u
-  WHERE profiles.site_id = ?1 AND profiles.id = u.value ->> 'id' AND profiles.version = u.value ->> 'version'
+  WHERE profiles.id = u.value ->> 'id' AND +profiles.site_id = ?1 AND profiles.version = u.value ->> 'version'
   RETURNING profiles.id`;
 
 /** The profile of an order row: by the group's external_id, else its email (written just before, in the same batch). */
 const PROFILE_OF = `coalesce((SELECT id FROM profiles WHERE site_id = ?1 AND external_id = r.value ->> 'ext'), (SELECT id FROM profiles WHERE site_id = ?1 AND email = r.value ->> 'email'))`;
 
-const INSERT_ORDERS = `
+export const INSERT_ORDERS = `
   INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service, tags, product_attributes,
                       pickup_location, store, source, received_at, updated_at, created_in)
   SELECT ?1, r.value ->> 'idorder', ${PROFILE_OF}, r.value ->> 'state', r.value ->> 'amount', r.value ->> 'crea_dt', r.value ->> 'start_service', r.value ->> 'end_service',
@@ -239,23 +242,25 @@ const INSERT_ORDERS = `
   ON CONFLICT DO NOTHING
   RETURNING idorder`;
 
-const UPDATE_ORDERS = `
+export const UPDATE_ORDERS = `
   UPDATE orders SET profile_id = ${PROFILE_OF.replaceAll('r.value', 'u.value')}, state = u.value ->> 'state', amount = u.value ->> 'amount', crea_dt = u.value ->> 'crea_dt',
     start_service = u.value ->> 'start_service', end_service = u.value ->> 'end_service', tags = u.value ->> 'tags', product_attributes = u.value ->> 'product_attributes',
     pickup_location = u.value ->> 'pickup_location', store = u.value ->> 'store', source = 'import', version = version + 1, updated_at = u.value ->> 'at'
   FROM json_each(?2) u
-  WHERE orders.site_id = ?1 AND orders.id = u.value ->> 'id' AND orders.version = u.value ->> 'version'
+  WHERE orders.id = u.value ->> 'id' AND +orders.site_id = ?1 AND orders.version = u.value ->> 'version'
   RETURNING orders.idorder`;
 
-const DELETE_LINES = `DELETE FROM order_lines WHERE order_id IN (SELECT o.id FROM json_each(?2) j JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value)`;
-const INSERT_LINES = `
+export const DELETE_LINES = `DELETE FROM order_lines WHERE order_id IN (SELECT o.id FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value)`;
+export const INSERT_LINES = `
   INSERT INTO order_lines (order_id, line, product_id, sku, name, category, quantity, unit_price)
   SELECT o.id, l.key, l.value ->> 'product_id', l.value ->> 'sku', l.value ->> 'name', l.value ->> 'category', l.value ->> 'quantity', l.value ->> 'unit_price'
-  FROM json_each(?2) r JOIN orders o ON o.site_id = ?1 AND o.idorder = r.value ->> 'idorder', json_each(r.value, '$.items') l`;
+  FROM json_each(?2) r CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = r.value ->> 'idorder' CROSS JOIN json_each(r.value, '$.items') l`;
 
-const READ_PROFILES = `
-  SELECT * FROM profiles WHERE site_id = ?1 AND (email IN (SELECT value FROM json_each(?2)) OR external_id IN (SELECT value FROM json_each(?3)))`;
-const READ_ORDERS = `
+export const READ_PROFILES = `
+  SELECT * FROM profiles WHERE site_id = ?1 AND email IN (SELECT value FROM json_each(?2))
+  UNION
+  SELECT * FROM profiles WHERE site_id = ?1 AND external_id IN (SELECT value FROM json_each(?3))`;
+export const READ_ORDERS = `
   SELECT o.id, o.idorder, o.version, o.source, o.state, o.amount, o.crea_dt, o.start_service, o.end_service, o.tags, o.product_attributes, o.pickup_location, o.store,
          p.external_id AS p_ext, p.email AS p_email,
          (SELECT json_group_array(json(l)) FROM (SELECT json_object('product_id', product_id, 'sku', sku, 'name', name, 'category', category, 'quantity', quantity, 'unit_price', unit_price) AS l

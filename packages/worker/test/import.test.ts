@@ -195,3 +195,23 @@ describe('POST /api/import/orders', () => {
     expect((await all('SELECT count(*) AS n FROM orders WHERE site_id = ?', site.siteId))[0].n).toBe(1000);
   });
 });
+
+describe('the import statements', () => {
+  it("are driven by the batch's rows, never by the site's: no scan of profiles, orders or lines", async () => {
+    const imp = await import('../src/import');
+    for (const [name, sqlText, params] of [
+      ['INSERT_PROFILES', imp.INSERT_PROFILES, [1, '[]']],
+      ['UPDATE_PROFILES', imp.UPDATE_PROFILES, [1, 1, '[]']],
+      ['INSERT_ORDERS', imp.INSERT_ORDERS, [1, '[]', 1]],
+      ['UPDATE_ORDERS', imp.UPDATE_ORDERS, [1, '[]']],
+      ['DELETE_LINES', imp.DELETE_LINES, [1, '[]']],
+      ['INSERT_LINES', imp.INSERT_LINES, [1, '[]']],
+      ['READ_PROFILES', imp.READ_PROFILES, [1, '[]', '[]']],
+      ['READ_ORDERS', imp.READ_ORDERS, [1, '[]']],
+    ] as const) {
+      const plan = (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sqlText}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail);
+      const bySite = plan.filter((d) => /^(SCAN (profiles|orders|order_lines|o|p)\b|SEARCH \w+ USING (COVERING )?INDEX \w+ \(site_id=\?\)$)/.test(d));
+      expect(bySite, `${name}: ${plan.join(' | ')}`).toEqual([]);
+    }
+  });
+});
