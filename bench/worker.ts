@@ -69,6 +69,7 @@ bench.post('/__bench/import-bare', async (c) => {
     .run();
   return c.json({ ok: true, inserted: meta.changes });
 });
+bench.get('/__bench/import-bare', async (c) => c.json(await c.env.DB.prepare('SELECT count(*) AS rows FROM bench_import').first()));
 
 bench.get('/__bench/select', async (c) => c.json(await c.env.DB.prepare('SELECT 1 AS one').first()));
 

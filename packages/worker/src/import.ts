@@ -236,9 +236,9 @@ const PROFILE_OF = `coalesce((SELECT id FROM profiles WHERE site_id = ?1 AND ext
 export const INSERT_ORDERS = `
   INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service, tags, product_attributes,
                       pickup_location, store, source, received_at, updated_at, created_in)
-  SELECT ?1, r.value ->> 'idorder', ${PROFILE_OF}, r.value ->> 'state', r.value ->> 'amount', r.value ->> 'crea_dt', r.value ->> 'start_service', r.value ->> 'end_service',
-         r.value ->> 'tags', r.value ->> 'product_attributes', r.value ->> 'pickup_location', r.value ->> 'store', 'import', r.value ->> 'at', r.value ->> 'at', ?3
-  FROM json_each(?2) r WHERE ${PROFILE_OF} IS NOT NULL
+  SELECT ?1, v ->> 'idorder', pid, v ->> 'state', v ->> 'amount', v ->> 'crea_dt', v ->> 'start_service', v ->> 'end_service',
+         v ->> 'tags', v ->> 'product_attributes', v ->> 'pickup_location', v ->> 'store', 'import', v ->> 'at', v ->> 'at', ?3
+  FROM (SELECT r.value AS v, ${PROFILE_OF} AS pid FROM json_each(?2) r) WHERE pid IS NOT NULL
   ON CONFLICT DO NOTHING
   RETURNING idorder`;
 
