@@ -132,6 +132,41 @@ describe.skipIf(skip)('the SDK in Chromium against npm run dev', () => {
     });
   }
 
+  it("data-store puts the page's store on every event, in both transports; the store's order has its currency", async () => {
+    const multi = siteJson(runSite(['create', '--name', 'Browser e2e multistore', '--json'], inject('stateDir')));
+    const call = async (path: string, method = 'GET', body?: unknown) => {
+      const res = await fetch(`${inject('baseUrl')}${path}`, { method, headers: { authorization: basicAuth(multi.publicKey, multi.privateKey), 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      expect(res.status).toBe(200);
+      return (await res.json()) as Json;
+    };
+    await call('/api/settings', 'PUT', { get_mode: true, allowed_origins: [shopOrigin], stores: [{ id: 'fr', name: 'Boutique FR', currency: 'EUR' }, { id: 'pl', name: 'Sklep PL', currency: 'PLN' }] });
+    for (const [transport, store] of [['beacon', 'fr'], ['get', 'pl']] as const) {
+      const tag = `store-${transport}-${Date.now()}`;
+      const head = `<script>window.shopbeacon = window.shopbeacon || function () { (shopbeacon.q = shopbeacon.q || []).push(arguments) }</script>
+        <script async src="${inject('baseUrl')}/sdk.js" data-key="${multi.publicKey}" data-store="${store}" ${transport === 'get' ? 'data-transport="get"' : ''}></script>`;
+      const body = `<script>shopbeacon('order', { customer_email: '${tag}@shop.test', order_idorder: 'O-${tag}', order_state: 20, order_amount: 12.5, order_crea_dt: '2026-11-25 10:00:00' });</script>`;
+      pages.set(`/${tag}.html`, html(head, body));
+      const { context, page } = await newPage();
+      await page.goto(`${shopOrigin}/${tag}.html`);
+      await page.waitForFunction(() => typeof (window as any).shopbeacon === 'function' && !(window as any).shopbeacon.q);
+      await page.goto('about:blank');
+      const deadline = Date.now() + 15_000;
+      let mine: Json[] = [];
+      while (Date.now() < deadline) {
+        mine = ((await call(`/api/events/recent?store=${store}`)).events as Json[]).filter((e) => JSON.stringify(e.data).includes(tag));
+        if (mine.length >= 2) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(mine.map((e) => [e.type, e.store]).sort()).toEqual([
+        ['order', store],
+        ['page', store],
+      ]);
+      const [order] = (await call(`/api/orders/recent?store=${store}`)).orders as Json[];
+      expect(order).toMatchObject({ order_idorder: `O-${tag}`, store, currency: store === 'fr' ? 'EUR' : 'PLN', source: 'tracker' });
+      await context.close();
+    }
+  });
+
   it('refuses bad data with a warning naming the field: names and required fields in /sdk.js, every value in /sdk.debug.js', async () => {
     const tag = `bad-${Date.now()}`;
     const calls = `<script>
