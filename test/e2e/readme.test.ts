@@ -121,8 +121,12 @@ describe("the README's curl commands", () => {
     expect(ran).toBeGreaterThanOrEqual(20);
     // And they did what the README says: the order of its updateOrder examples, the events of
     // its /collect examples, the opt-out of its callback example.
-    const [order] = (await api('/api/orders/recent')).orders as Json[];
-    expect(order).toMatchObject({ order_idorder: '0000001', order_state: 20, customer_email: 'john@doe.com' });
+    const orders = (await api('/api/orders/recent')).orders as Json[];
+    expect(orders.find((o) => o.order_idorder === '0000001')).toMatchObject({ order_state: 20, customer_email: 'john@doe.com' });
+    expect(orders.find((o) => o.order_idorder === '0000002')).toMatchObject({
+      items: [{ sku: 'TS-1', name: 'T-shirt', category: 'Men/Tops/T-shirts', quantity: 2, unit_price: 19.9 }],
+      order_pickup_location: 'Parcel locker KRA01M',
+    });
     const events = (await api('/api/events/recent')).events as Json[];
     expect(events.map((e) => e.type).sort()).toEqual(['page', 'product']);
     const optout = ((await api('/api/triggers/recent')).triggers as Json[]).find((t) => t.type === 'consent.updated' && JSON.stringify(t).includes('"source":"callback"'));

@@ -340,10 +340,12 @@ describe('deliveries', () => {
 
   it('one slow endpoint holds up no other site: the messages of a batch are posted at once', async () => {
     const [slow, fast] = [await newSite(), await newSite()];
-    await send(slow, '/api/webhooks', { url: 'https://hooks.receiver.example.com/slow', events: ['profile.created'] });
-    await send(fast, '/api/webhooks', { url: 'https://hooks.receiver.example.com/fast', events: ['profile.created'] });
+    // The profiles first, with no endpoint yet: the queue's own consumer has nothing to fan out,
+    // so the only deliveries of these triggers are the two made below.
     await send(slow, '/api/updateCustomer', { data: { customer_email: 'slow@shop.test' } });
     await send(fast, '/api/updateCustomer', { data: { customer_email: 'fast@shop.test' } });
+    await send(slow, '/api/webhooks', { url: 'https://hooks.receiver.example.com/slow', events: ['profile.created'] });
+    await send(fast, '/api/webhooks', { url: 'https://hooks.receiver.example.com/fast', events: ['profile.created'] });
     const ids: number[] = [];
     for (const site of [slow, fast]) {
       const row = await env.DB.prepare(
