@@ -37,6 +37,11 @@ ALTER TABLE profiles ADD COLUMN has_account INTEGER NOT NULL DEFAULT 0;
 -- Before this migration, a profile the shop's server gave its own customer id (external_id) had an account.
 UPDATE profiles SET has_account = 1 WHERE external_id IS NOT NULL AND external_id_source = 'api';
 
+-- 1 once the live API (updateOrder, updateCustomer) has written the profile: an import, whose
+-- data is older, then only fills what is empty (server_written is also set by imports).
+ALTER TABLE profiles ADD COLUMN api_written INTEGER NOT NULL DEFAULT 0;
+UPDATE profiles SET api_written = 1 WHERE server_written = 1;
+
 -- An import is history, not news: an imported order fires no order.created (0007 already) and no
 -- order.state_changed or order.amount_changed either.
 DROP TRIGGER orders_changed;

@@ -18,7 +18,7 @@
 // here: identity conflicts between rows are found before anything is written, so one bad row
 // cannot fail a batch. The write batch checks each updated row's version, and inserts skip a row
 // another writer inserted meanwhile: those rows are read and written again (up to 3 times).
-import { checkUpdate, type FieldError, type Item, type Order, type Profile } from '@shopbeacon/protocol';
+import { checkUpdate, type FieldError, type Item, LIMITS, type Order, type Profile } from '@shopbeacon/protocol';
 import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
 import { storeError, undeclaredCustomFields, type IngestSite } from './ingest';
 import { categoryTags } from './orders';
@@ -147,7 +147,7 @@ const mergeTags = (stored: string[], del: string[], add: string[]) => {
  */
 function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: number, nonce: number): Row | null {
   const p = group.profile;
-  const fillOnly = !!old && old.server_written === 1 && old.source !== 'import';
+  const fillOnly = !!old && old.api_written === 1;
   const out: Row = old ? { ...old } : { email: null, external_id: null, tags: '[]', custom_fields: '{}', has_account: 0, isoptin: null, mobile_isoptin: null };
   const put = (column: string, v: unknown) => {
     if (v === undefined) return;
@@ -248,13 +248,17 @@ export const UPDATE_ORDERS = `
     pickup_location = u.value ->> 'pickup_location', store = u.value ->> 'store', source = 'import', version = version + 1, updated_at = u.value ->> 'at'
   FROM json_each(?2) u
   WHERE orders.id = u.value ->> 'id' AND +orders.site_id = ?1 AND orders.version = u.value ->> 'version'
+    AND ${PROFILE_OF.replaceAll('r.value', 'u.value')} IS NOT NULL
   RETURNING orders.idorder`;
 
-export const DELETE_LINES = `DELETE FROM order_lines WHERE order_id IN (SELECT o.id FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value)`;
+// The lines only of orders this write inserted (created_in = ?3) or updated (the version it gave them).
+const WRITTEN_HERE = `((j.value ->> 'insert' = 1 AND o.created_in = ?3) OR (o.source = 'import' AND o.version = j.value ->> 'version'))`;
+export const DELETE_LINES = `DELETE FROM order_lines WHERE order_id IN (SELECT o.id FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value ->> 'idorder' WHERE ${WRITTEN_HERE})`;
 export const INSERT_LINES = `
   INSERT INTO order_lines (order_id, line, product_id, sku, name, category, quantity, unit_price)
   SELECT o.id, l.key, l.value ->> 'product_id', l.value ->> 'sku', l.value ->> 'name', l.value ->> 'category', l.value ->> 'quantity', l.value ->> 'unit_price'
-  FROM json_each(?2) r CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = r.value ->> 'idorder' CROSS JOIN json_each(r.value, '$.items') l`;
+  FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value ->> 'idorder' CROSS JOIN json_each(j.value, '$.items') l
+  WHERE ${WRITTEN_HERE}`;
 
 export const READ_PROFILES = `
   SELECT * FROM profiles WHERE site_id = ?1 AND email IN (SELECT value FROM json_each(?2))
@@ -335,6 +339,8 @@ export async function importBatch(db: D1Database, site: IngestSite, kind: Import
   const goods: Good[] = [];
   input.rows.forEach((raw, i) => {
     const row = input.first_row + i;
+    // No bigger than one call of the live API may be (and so within what D1 binds).
+    if (JSON.stringify(raw).length > LIMITS.bodyBytes) return void reject(row, 'data', `is larger than ${LIMITS.bodyBytes / 1024} KB, the most one /api/updateOrder call takes`);
     const { values, errors } = checkUpdate(raw, kind === 'orders' ? 'order' : 'customer');
     errors.push(...undeclaredCustomFields(values.profile, site.settings));
     if (kind === 'orders') {
@@ -364,33 +370,56 @@ export async function importBatch(db: D1Database, site: IngestSite, kind: Import
   const nonce = requestNonce();
   let pendingGroups = groups;
   let pendingOrders = [...orders.values()];
-  let taken = new Set<number>();
+  const taken = new Set<number>();
   let kept = 0;
   let triggers: Enqueued[] = [];
   let counted = false;
+  /** The counts the batch was recorded with (import_batches), once its bookkeeping committed. */
+  let booked: { taken: number; rejected: number } | null = null;
+  const estimate = () => ({ taken: new Set(goods.map((g) => g.row).filter((r) => !rejectedRows.has(r))).size, rejected: rejectedRows.size });
   for (let attempt = 1; ; attempt++) {
-    const w = await writeOnce(db, site, input, kind, pendingGroups, pendingOrders, groupOf, now, nonce, reject, attempt === 1, () => ({
-      taken: goods.length - [...new Set(goods.map((g) => g.row))].filter((r) => rejectedRows.has(r)).length,
-      rejected: rejectedRows.size,
-    }));
+    const w = await writeOnce(db, site, input, kind, pendingGroups, pendingOrders, groupOf, now, nonce, reject, booked ? null : estimate);
     for (const r of w.taken) taken.add(r);
     kept += w.kept;
     triggers = triggers.concat(w.triggers);
-    counted ||= w.counted;
+    if (w.booked) (booked = w.booked), (counted = w.counted);
     if (!w.retryGroups.length && !w.retryOrders.length) break;
+    // Again: the groups to write again with their orders, and the orders to write again with their groups.
+    const again = new Set([...w.retryGroups, ...w.retryOrders.map((r) => groupOf.get(r)!)]);
+    const againOrders = new Set([...w.retryOrders, ...pendingOrders.filter((r) => again.has(groupOf.get(r)!))]);
     if (attempt === ATTEMPTS) {
-      for (const g of w.retryGroups) for (const r of g.rows) reject(r.row, 'data', 'was changed by another write during the import, three times: import this row again');
-      for (const r of w.retryOrders) reject(r.row, 'data[order_idorder]', 'was changed by another write during the import, three times: import this row again');
+      for (const g of again) for (const r of g.rows) reject(r.row, 'data', 'was changed by another write during the import, three times: import this row again');
       break;
     }
-    pendingGroups = w.retryGroups;
-    pendingOrders = w.retryOrders;
+    pendingGroups = [...again];
+    pendingOrders = [...againOrders];
   }
-  taken = new Set([...taken].filter((r) => !rejectedRows.has(r)));
+  // An order id sent twice: its earlier rows share the outcome of the row that won.
+  for (const r of goods) {
+    const winner = r.order && orders.get(r.order.order_idorder);
+    if (!winner || winner === r || rejectedRows.has(r.row)) continue;
+    if (taken.has(winner.row) && !rejectedRows.has(winner.row)) taken.add(r.row);
+    else reject(r.row, 'data[order_idorder]', `is sent again at row ${winner.row}, which was not written: see that row`);
+  }
+  for (const r of rejectedRows) taken.delete(r);
   rejected.sort((a, b) => a.row - b.row);
-  const estimate = goods.length - [...new Set(goods.map((g) => g.row))].filter((r) => rejectedRows.has(r)).length;
-  if (counted && estimate !== taken.size) await recount(db, site.id, input, taken.size, rejectedRows.size, nonce);
+  if (counted && booked && (booked.taken !== taken.size || booked.rejected !== rejectedRows.size)) await recount(db, site.id, input, taken.size, rejectedRows.size, nonce);
   return { taken: taken.size, kept, rejected, counted, triggers };
+}
+
+/** JSON lists cut so that none is over ~1 MB: D1 takes at most 2 MB in one bound value. */
+function chunks(rows: Row[], maxChars = 1_000_000): string[] {
+  const out: string[] = [];
+  let part: string[] = [];
+  let size = 2;
+  for (const r of rows) {
+    const j = JSON.stringify(r);
+    if (part.length && size + j.length + 1 > maxChars) (out.push(`[${part.join(',')}]`), (part = []), (size = 2));
+    part.push(j);
+    size += j.length + 1;
+  }
+  out.push(`[${part.join(',')}]`);
+  return out;
 }
 
 /** One read and one write of the rows still to write; answers which must be read and written again. */
@@ -405,8 +434,8 @@ async function writeOnce(
   now: number,
   nonce: number,
   reject: (row: number, field: string, reason: string) => void,
-  first: boolean,
-  counts: () => { taken: number; rejected: number },
+  /** The batch's counts, while it is not recorded yet (then this write records it). */
+  counts: (() => { taken: number; rejected: number }) | null,
 ) {
   const emails = groups.flatMap((g) => (g.email === undefined ? [] : [g.email]));
   const exts = groups.flatMap((g) => (g.ext === undefined ? [] : [g.ext]));
@@ -422,6 +451,10 @@ async function writeOnce(
   const inserts: Row[] = [];
   const updates: Row[] = [];
   const writtenGroups = new Map<Group, 'insert' | 'update' | 'same'>();
+  // Two groups of the batch can be one stored profile (one by email, one by external_id): the
+  // second waits for the next write, after the first's.
+  const usedIds = new Set<unknown>();
+  const deferred: Group[] = [];
   for (const g of groups) {
     const a = g.ext !== undefined ? byExt.get(g.ext) : undefined;
     const b = g.email !== undefined ? byEmail.get(g.email) : undefined;
@@ -435,6 +468,11 @@ async function writeOnce(
       refuse('data[external_id]', 'differs from the external_id of the profile with this email; nothing was written for this row');
       continue;
     }
+    if (old && usedIds.has(old.id)) {
+      deferred.push(g);
+      continue;
+    }
+    if (old) usedIds.add(old.id);
     const row = profileRow(g, old, site, now, nonce);
     if (!row) writtenGroups.set(g, 'same');
     else if (old) (updates.push({ ...row, id: old.id, version: old.version }), writtenGroups.set(g, 'update'));
@@ -476,38 +514,50 @@ async function writeOnce(
     const lines = o.items?.map(lineOf);
     if (!old) {
       orderInserts.push(next);
-      if (lines?.length) withLines.push({ idorder: o.order_idorder, items: lines });
+      if (lines?.length) withLines.push({ idorder: o.order_idorder, items: lines, insert: 1 });
       continue;
     }
-    const sameProfile = (g.ext !== undefined ? old.p_ext === g.ext : old.p_email === g.email) || writtenGroups.get(g) === 'insert';
+    const sameProfile = (g.ext !== undefined ? old.p_ext === g.ext : old.p_email === g.email) && writtenGroups.get(g) !== 'insert';
     const sameLines = !lines || JSON.stringify(lines) === JSON.stringify(JSON.parse(old.lines as string)); // REAL 10.0 reads as 10
     const same = sameProfile && sameLines && old.source === 'import' && ORDER_COLUMNS.every((c) => c === 'profile_key' || next[c] === old[c]);
     if (same) continue;
     orderUpdates.push({ ...next, id: old.id, version: old.version });
-    if (lines) withLines.push({ idorder: o.order_idorder, items: lines });
+    // The lines of an order this write updates: found by the version it will have.
+    if (lines) withLines.push({ idorder: o.order_idorder, items: lines, version: (old.version as number) + 1 });
   }
 
-  const stmts: D1PreparedStatement[] = [
-    db.prepare(INSERT_PROFILES).bind(site.id, JSON.stringify(inserts)),
-    db.prepare(UPDATE_PROFILES).bind(site.id, now, JSON.stringify(updates)),
-  ];
-  if (kind === 'orders')
-    stmts.push(
-      db.prepare(INSERT_ORDERS).bind(site.id, JSON.stringify(orderInserts), nonce),
-      db.prepare(UPDATE_ORDERS).bind(site.id, JSON.stringify(orderUpdates)),
-      db.prepare(DELETE_LINES).bind(site.id, JSON.stringify(withLines.map((l) => l.idorder))),
-      db.prepare(INSERT_LINES).bind(site.id, JSON.stringify(withLines)),
-    );
+  // Each list in parts of at most ~1 MB (a statement each, still a few per batch).
+  const stmts: D1PreparedStatement[] = [];
+  const at: Record<string, number[]> = {};
+  const add = (name: string, sqlText: string, lists: string[], bind: (list: string) => unknown[]) => {
+    for (const list of lists) (at[name] ??= []).push(stmts.push(db.prepare(sqlText).bind(...bind(list))) - 1);
+  };
+  add('insP', INSERT_PROFILES, chunks(inserts), (l) => [site.id, l]);
+  add('updP', UPDATE_PROFILES, chunks(updates), (l) => [site.id, now, l]);
+  if (kind === 'orders') {
+    add('insO', INSERT_ORDERS, chunks(orderInserts), (l) => [site.id, l, nonce]);
+    add('updO', UPDATE_ORDERS, chunks(orderUpdates), (l) => [site.id, l]);
+    add('delL', DELETE_LINES, chunks(withLines.map(({ items: _, ...key }) => key)), (l) => [site.id, l, nonce]);
+    add('insL', INSERT_LINES, chunks(withLines), (l) => [site.id, l, nonce]);
+  }
   // The import and this batch, counted once: a batch sent again (after a crash) is written again
   // (its rows are upserts) but not counted again.
-  const { taken: willTake, rejected: willReject } = counts();
-  const bookkeeping = first ? countBatch(db, site.id, input, kind, willTake, willReject, now, nonce) : [];
+  const bookedWith = counts?.() ?? null;
+  if (bookedWith) at.book = countBatch(db, site.id, input, kind, bookedWith.taken, bookedWith.rejected, now, nonce).map((st) => stmts.push(st) - 1);
   const claim = claimStatement(site.id, now);
-  stmts.push(...bookkeeping, db.prepare(claim.sql).bind(...claim.params));
-  const results = await db.batch(stmts);
-  const insertedProfiles = results[0].results as { email: string | null; external_id: string | null }[];
-  const updatedProfiles = new Set((results[1].results as { id: number }[]).map((r) => r.id));
-  const retryGroups: Group[] = [];
+  stmts.push(db.prepare(claim.sql).bind(...claim.params));
+  let results: D1Result[];
+  try {
+    results = await db.batch(stmts);
+  } catch (e) {
+    // A writer outside the import took an email or an external_id in between: read and write again.
+    if (!String(e instanceof Error ? e.message : e).includes('UNIQUE constraint failed')) throw e;
+    return { taken: new Set<number>(), kept: 0, retryGroups: groups, retryOrders: orderRows, triggers: [], counted: false, booked: null };
+  }
+  const rowsOf = <T,>(name: string) => (at[name] ?? []).flatMap((i) => results[i].results as T[]);
+  const insertedProfiles = rowsOf<{ email: string | null; external_id: string | null }>('insP');
+  const updatedProfiles = new Set(rowsOf<{ id: number }>('updP').map((r) => r.id));
+  const retryGroups: Group[] = [...deferred];
   const insertedKeys = new Set(insertedProfiles.map((p) => `${p.external_id ?? ''}\u0000${p.email ?? ''}`));
   const insertedOf = (r: Row) => insertedKeys.has(`${r.external_id ?? ''}\u0000${r.email ?? ''}`);
   let ui = 0;
@@ -521,26 +571,22 @@ async function writeOnce(
   const taken = new Set<number>(keptRows);
   const retryOrders: Good[] = [];
   if (kind === 'orders') {
-    const insertedOrders = new Set((results[2].results as { idorder: string }[]).map((r) => r.idorder));
-    const updatedOrders = new Set((results[3].results as { idorder: string }[]).map((r) => r.idorder));
+    const insertedOrders = new Set(rowsOf<{ idorder: string }>('insO').map((r) => r.idorder));
+    const updatedOrders = new Set(rowsOf<{ idorder: string }>('updO').map((r) => r.idorder));
     const writes = new Map<string, 'insert' | 'update'>([...orderInserts.map((o) => [o.idorder as string, 'insert'] as const), ...orderUpdates.map((o) => [o.idorder as string, 'update'] as const)]);
     for (const r of orderRows) {
       const g = groupOf.get(r)!;
-      if (!writtenGroups.has(g) || retrySet.has(g)) continue;
+      if (!writtenGroups.has(g) || retrySet.has(g) || keptRows.includes(r.row)) continue;
       const id = r.order!.order_idorder;
       const how = writes.get(id);
       const ok = how === undefined || (how === 'insert' ? insertedOrders.has(id) : updatedOrders.has(id));
       if (ok) taken.add(r.row);
       else retryOrders.push(r);
     }
-    // On the first write, the rows of an order id that a later row of the batch replaced are taken too.
-    if (first) {
-      const last = new Set(orderRows);
-      for (const [r, g] of groupOf) if (r.order && !last.has(r) && writtenGroups.has(g) && !retrySet.has(g)) taken.add(r.row);
-    }
   } else for (const g of groups) if (writtenGroups.has(g) && !retrySet.has(g)) for (const r of g.rows) taken.add(r.row);
-  const counted = first && (results[results.length - 3].results as unknown[]).length > 0;
-  return { taken, kept, retryGroups, retryOrders, triggers: toEnqueue(results[results.length - 1]), counted };
+  // The batch's row, RETURNING it when this request recorded it (not when sent again).
+  const counted = !!bookedWith && (results[at.book[1]].results as unknown[]).length > 0;
+  return { taken, kept, retryGroups, retryOrders, triggers: toEnqueue(results[results.length - 1]), counted, booked: bookedWith };
 }
 
 export const RECENT_IMPORTS_LIMIT = 50;

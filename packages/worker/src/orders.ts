@@ -29,7 +29,9 @@ export function upsertOrder(siteId: number, profileId: Stmt, o: RequiredOrder, s
     ['product_attributes', sql`coalesce(${attrs}, product_attributes)`],
     ['pickup_location', raw('coalesce(excluded.pickup_location, pickup_location)')],
     ['store', raw('coalesce(excluded.store, store)')],
-    ['source', sql`CASE WHEN ${takeOver} THEN excluded.source ELSE source END`],
+    // The live API also takes over an imported order (its changes are news again: orders_changed
+    // fires for them), keeping its date.
+    ['source', sql`CASE WHEN ${takeOver} OR (orders.source = 'import' AND excluded.source = 'api') THEN excluded.source ELSE source END`],
   ];
   const changed = anyOf(changes.map(([c, next, test]) => test ?? sql`${raw(c)} IS NOT ${next}`));
   const values = sql`${siteId}, ${o.order_idorder}, ${profileId}, ${o.order_state}, ${o.order_amount}, ${o.order_crea_dt},

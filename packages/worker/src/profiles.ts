@@ -101,7 +101,7 @@ function tagsChange(column: string, p: Profile, auto: { when: Stmt; tag: string 
   const plain = allowed ? sql`CASE WHEN ${allowed} THEN ${M(del, add)} ELSE ${raw(column)} END` : M(del, add);
   const plainTest = allowed ? sql`${allowed} AND ${T(del, add)}` : T(del, add);
   if (!auto) return ['tags', plain, plainTest];
-  const withTag = [...add, auto.tag];
+  const withTag = add.includes(auto.tag) ? add : [...add, auto.tag];
   const value = allowed ? sql`CASE WHEN ${allowed} THEN ${M(del, withTag)} ELSE ${M([], [auto.tag])} END` : M(del, withTag);
   const test = allowed ? sql`(${allowed} AND ${T(del, withTag)}) OR ${T([], [auto.tag])}` : T(del, withTag);
   return ['tags', sql`CASE WHEN ${auto.when} THEN ${value} ELSE ${plain} END`, sql`((${auto.when}) AND (${test})) OR (${plainTest})`];
@@ -126,6 +126,7 @@ function newRow(siteId: number, p: Profile, settings: Settings, source: Source, 
   const gdpr = gdprChanges(p, settings, source, now, () => raw('1'));
   if (gdpr.length) add('gdpr', sql`${mergePatches(gdpr.map((c) => c.patch))}`);
   add('server_written', raw(source === 'tracker' ? '0' : '1'));
+  add('api_written', raw(source === 'tracker' ? '0' : '1'));
   add('source', sql`${source}`);
   add('created_at', sql`${now}`);
   add('updated_at', sql`${now}`);
@@ -157,7 +158,7 @@ function serverUpsert(siteId: number, p: Profile, settings: Settings, source: So
         AND EXISTS (SELECT 1 FROM profiles WHERE site_id = ${siteId} AND email = ${email})`);
     // The profile known by this email is given the external_id (the shop has just told us they
     // are one person), replacing one the browser gave it.
-    stmts.push(sql`UPDATE profiles SET external_id = ${ext}, external_id_source = ${source}, server_written = 1, version = version + 1, updated_at = ${now}
+    stmts.push(sql`UPDATE profiles SET external_id = ${ext}, external_id_source = ${source}, server_written = 1, api_written = 1, version = version + 1, updated_at = ${now}
       WHERE site_id = ${siteId} AND email = ${email} AND (external_id IS NULL OR external_id_source = 'tracker')
         AND NOT ${extHolder}`);
   }
@@ -187,7 +188,7 @@ function serverUpsert(siteId: number, p: Profile, settings: Settings, source: So
   if (p.custom_fields) changes.push(['custom_fields', sql`json_patch(custom_fields, ${JSON.stringify(p.custom_fields)})`]);
   const gdpr = gdprChanges(p, settings, source, now, (column) => raw(`${column} IS NOT excluded.${column}`));
   if (gdpr.length) changes.push(['gdpr', gdprValue(gdpr)]);
-  alsoSet.push(['server_written', raw('1')]);
+  alsoSet.push(['server_written', raw('1')], ['api_written', raw('1')]);
   const changed = differs(changes);
   const row = newRow(siteId, p, settings, source, now, nonce, account);
   stmts.push(sql`INSERT INTO profiles (${row.cols}) VALUES (${row.values})

@@ -196,6 +196,58 @@ describe('POST /api/import/orders', () => {
   });
 });
 
+describe('imports: the cases a review found', () => {
+  it("moves an order to the customer a corrected file gives it; one stored customer in two groups gets both rows' fields", async () => {
+    const site = await newSite();
+    await send(site, 'orders', batch([orderRow(1, { customer_email: 'a@shop.test' })]));
+    await send(site, 'orders', batch([orderRow(1, { customer_email: 'b@shop.test' })]));
+    const [o] = await all('SELECT p.email FROM orders o JOIN profiles p ON p.id = o.profile_id WHERE o.site_id = ?', site.siteId);
+    expect(o.email).toBe('b@shop.test');
+    await send(site, 'customers', batch([{ customer_email: 'x@shop.test', external_id: 'X-1' }]));
+    const res = await json(await send(site, 'customers', batch([{ customer_email: 'x@shop.test', customer_name: 'Ann' }, { external_id: 'X-1', customer_city: 'Lyon' }])));
+    expect(res).toMatchObject({ taken: 2, rejected: [] });
+    expect(await all("SELECT name, city FROM profiles WHERE site_id = ? AND external_id = 'X-1'", site.siteId)).toEqual([{ name: 'Ann', city: 'Lyon' }]);
+  });
+
+  it('an order id sent twice: the earlier row shares the later one\'s fate', async () => {
+    const site = await newSite();
+    await post(site, '/api/updateCustomer', { data: { customer_email: 'b@shop.test', external_id: 'Y-1' } });
+    const res = await json(await send(site, 'orders', batch([orderRow(1, { customer_email: 'a@shop.test' }), orderRow(1, { customer_email: 'b@shop.test', external_id: 'X-9' })])));
+    expect(res.taken).toBe(0);
+    expect(res.rejected.map((r: Json) => [r.row, r.field])).toEqual([
+      [1, 'data[order_idorder]'],
+      [2, 'data[external_id]'],
+    ]);
+    expect(await all('SELECT count(*) AS n FROM orders WHERE site_id = ?', site.siteId)).toEqual([{ n: 0 }]);
+  });
+
+  it('the live API takes an imported order back: its changes fire triggers again, and a later import keeps them', async () => {
+    const site = await newSite();
+    await send(site, 'orders', batch([orderRow(1, { order_state: 20 })]));
+    const live = await json(await post(site, '/api/updateOrder', { data: { ...orderRow(1), order_state: 50 } }, 'json'));
+    expect(live.order).toMatchObject({ source: 'api', order_state: 50, order_crea_dt: orderRow(1).order_crea_dt });
+    expect((await all("SELECT type FROM triggers WHERE site_id = ? AND type LIKE 'order.%'", site.siteId)).map((t) => t.type)).toEqual(['order.state_changed']);
+    const again = await json(await send(site, 'orders', batch([orderRow(1, { order_state: 20 })])));
+    expect(again).toMatchObject({ taken: 1, kept: 1 });
+    expect(await all('SELECT state FROM orders WHERE site_id = ?', site.siteId)).toEqual([{ state: 50 }]);
+    // A profile the import made, then the live API wrote: a later import only fills it.
+    await send(site, 'customers', batch([{ customer_email: 'p@shop.test', customer_name: 'Old' }]));
+    await post(site, '/api/updateCustomer', { data: { customer_email: 'p@shop.test', customer_name: 'Live' } });
+    await send(site, 'customers', batch([{ customer_email: 'p@shop.test', customer_name: 'Older', customer_city: 'Nice' }]));
+    expect(await all("SELECT name, city FROM profiles WHERE site_id = ? AND email = 'p@shop.test'", site.siteId)).toEqual([{ name: 'Live', city: 'Nice' }]);
+  });
+
+  it('a row larger than one API call may be is refused alone; an automatic tag sent as add_tag is not doubled', async () => {
+    const site = await newSite();
+    const huge = Array.from({ length: 40 }, () => Array.from({ length: 10 }, (_, i) => `k${i}:${'v'.repeat(190)}`));
+    const res = await json(await send(site, 'orders', batch([orderRow(1, { product_attributes: huge }), orderRow(2)])));
+    expect(res).toMatchObject({ taken: 1 });
+    expect(res.rejected).toEqual([{ row: 1, field: 'data', reason: 'is larger than 64 KB, the most one /api/updateOrder call takes' }]);
+    await post(site, '/api/updateCustomer', { data: { customer_email: 'r@shop.test', external_id: 'R-1', add_tag: ['registration'] } });
+    expect(await all("SELECT tags FROM profiles WHERE site_id = ? AND email = 'r@shop.test'", site.siteId)).toEqual([{ tags: '["registration"]' }]);
+  });
+});
+
 describe('the import statements', () => {
   it("are driven by the batch's rows, never by the site's: no scan of profiles, orders or lines", async () => {
     const imp = await import('../src/import');
@@ -204,8 +256,8 @@ describe('the import statements', () => {
       ['UPDATE_PROFILES', imp.UPDATE_PROFILES, [1, 1, '[]']],
       ['INSERT_ORDERS', imp.INSERT_ORDERS, [1, '[]', 1]],
       ['UPDATE_ORDERS', imp.UPDATE_ORDERS, [1, '[]']],
-      ['DELETE_LINES', imp.DELETE_LINES, [1, '[]']],
-      ['INSERT_LINES', imp.INSERT_LINES, [1, '[]']],
+      ['DELETE_LINES', imp.DELETE_LINES, [1, '[]', 1]],
+      ['INSERT_LINES', imp.INSERT_LINES, [1, '[]', 1]],
       ['READ_PROFILES', imp.READ_PROFILES, [1, '[]', '[]']],
       ['READ_ORDERS', imp.READ_ORDERS, [1, '[]']],
     ] as const) {
