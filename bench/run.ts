@@ -478,7 +478,9 @@ const insertSiteRow = (db: Database.Database, name: string, keys: Awaited<Return
 async function breakdown() {
   const db = new Database(join(tmp, 'breakdown.sqlite'));
   db.pragma('journal_mode = WAL');
-  db.exec(readFileSync(join(root, 'packages/worker/migrations/0001_init.sql'), 'utf8'));
+  // Every migration, in order, as `wrangler d1 migrations apply` runs them.
+  const migrations = join(root, 'packages/worker/migrations');
+  for (const f of readdirSync(migrations).filter((n) => n.endsWith('.sql')).sort()) db.exec(readFileSync(join(migrations, f), 'utf8'));
   db.exec('CREATE TABLE bench_ingest (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, body TEXT NOT NULL)');
   const siteId = insertSiteRow(db, 'breakdown', await issueKeys(), Date.now()).id;
   const d1 = new SqliteD1(db);
@@ -834,9 +836,9 @@ async function seed(file: string) {
     .prepare('SELECT (SELECT count(*) FROM sites) AS sites, (SELECT count(*) FROM profiles) AS profiles, (SELECT count(*) FROM orders) AS orders')
     .get() as { sites: number; profiles: number; orders: number };
   const measuredOrders = (db.prepare('SELECT count(*) AS n FROM orders WHERE site_id = ?').get(measured.id) as { n: number }).n;
-  // ?1 the site, ?2 the validation threshold (20: the default "paid"); better-sqlite3 binds
-  // numbered parameters from an object.
-  const params = { 1: measured.id, 2: 20 };
+  // ?1 the site, ?2 the validation threshold (20: the default "paid"), ?3 the site's stores (none);
+  // better-sqlite3 binds numbered parameters from an object.
+  const params = { 1: measured.id, 2: 20, 3: '[]' };
   const plan = (db.prepare(`EXPLAIN QUERY PLAN ${RECENT_ORDERS_SQL}`).all(params) as { detail: string }[]).map((r) => r.detail);
   const query = db.prepare(RECENT_ORDERS_SQL);
   for (let i = 0; i < 20; i++) query.all(params);
