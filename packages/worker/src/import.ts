@@ -21,7 +21,7 @@
 import { checkUpdate, type FieldError, type Item, LIMITS, type Order, type Profile } from '@shopbeacon/protocol';
 import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
 import { storeError, undeclaredCustomFields, type IngestSite } from './ingest';
-import { categoryTags } from './orders';
+import { categoryTags, linesJsonSql } from './orders';
 import { autoTag, isAccountWrite, PLAIN } from './profiles';
 import { requestNonce } from './sql';
 
@@ -199,12 +199,15 @@ function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: n
   return changed ? { ...out, server_written: 1 } : null;
 }
 
-const ORDER_COLUMNS = ['profile_key', 'state', 'amount', 'crea_dt', 'start_service', 'end_service', 'tags', 'product_attributes', 'pickup_location', 'store'] as const;
+const ORDER_COLUMNS = ['state', 'amount', 'crea_dt', 'start_service', 'end_service', 'tags', 'product_attributes', 'pickup_location', 'store'] as const;
 
 /** "Y-m-d H:i:s" (UTC) as ms: an imported order's received and updated times are its own date. */
 const orderTime = (dt: string) => Date.parse(`${dt.replace(' ', 'T')}Z`);
 
+/** A line as order_lines stores it (its quantity 1 by default). */
 const lineOf = (l: Item) => ({ product_id: l.product_id ?? null, sku: l.sku ?? null, name: l.name ?? null, category: l.category ?? null, quantity: l.quantity ?? 1, unit_price: l.unit_price ?? null });
+/** The same as linesJsonSql reads it back: the fields set only, in the columns' order. */
+const storedForm = (l: ReturnType<typeof lineOf>) => Object.fromEntries(Object.entries(l).filter(([, v]) => v !== null));
 
 // Each statement is driven by the batch's rows (json_each first, CROSS JOIN keeps it so; "+" keeps
 // SQLite from scanning by site_id instead of searching by id), never by the site's rows:
@@ -230,25 +233,25 @@ export const UPDATE_PROFILES = `
   WHERE profiles.id = u.value ->> 'id' AND +profiles.site_id = ?1 AND profiles.version = u.value ->> 'version'
   RETURNING profiles.id`;
 
-/** The profile of an order row: by the group's external_id, else its email (written just before, in the same batch). */
-const PROFILE_OF = `coalesce((SELECT id FROM profiles WHERE site_id = ?1 AND external_id = r.value ->> 'ext'), (SELECT id FROM profiles WHERE site_id = ?1 AND email = r.value ->> 'email'))`;
+/** The profile of an order row `v`: by the group's external_id, else its email (written just before, in the same batch). */
+const profileOf = (v: string) =>
+  `coalesce((SELECT id FROM profiles WHERE site_id = ?1 AND external_id = ${v} ->> 'ext'), (SELECT id FROM profiles WHERE site_id = ?1 AND email = ${v} ->> 'email'))`;
 
 export const INSERT_ORDERS = `
   INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service, tags, product_attributes,
                       pickup_location, store, source, received_at, updated_at, created_in)
   SELECT ?1, v ->> 'idorder', pid, v ->> 'state', v ->> 'amount', v ->> 'crea_dt', v ->> 'start_service', v ->> 'end_service',
          v ->> 'tags', v ->> 'product_attributes', v ->> 'pickup_location', v ->> 'store', 'import', v ->> 'at', v ->> 'at', ?3
-  FROM (SELECT r.value AS v, ${PROFILE_OF} AS pid FROM json_each(?2) r) WHERE pid IS NOT NULL
+  FROM (SELECT r.value AS v, ${profileOf('r.value')} AS pid FROM json_each(?2) r) WHERE pid IS NOT NULL
   ON CONFLICT DO NOTHING
   RETURNING idorder`;
 
 export const UPDATE_ORDERS = `
-  UPDATE orders SET profile_id = ${PROFILE_OF.replaceAll('r.value', 'u.value')}, state = u.value ->> 'state', amount = u.value ->> 'amount', crea_dt = u.value ->> 'crea_dt',
+  UPDATE orders SET profile_id = pid, state = u.value ->> 'state', amount = u.value ->> 'amount', crea_dt = u.value ->> 'crea_dt',
     start_service = u.value ->> 'start_service', end_service = u.value ->> 'end_service', tags = u.value ->> 'tags', product_attributes = u.value ->> 'product_attributes',
     pickup_location = u.value ->> 'pickup_location', store = u.value ->> 'store', source = 'import', version = version + 1, updated_at = u.value ->> 'at'
-  FROM json_each(?2) u
-  WHERE orders.id = u.value ->> 'id' AND +orders.site_id = ?1 AND orders.version = u.value ->> 'version'
-    AND ${PROFILE_OF.replaceAll('r.value', 'u.value')} IS NOT NULL
+  FROM (SELECT value, ${profileOf('value')} AS pid FROM json_each(?2)) u
+  WHERE orders.id = u.value ->> 'id' AND +orders.site_id = ?1 AND orders.version = u.value ->> 'version' AND pid IS NOT NULL
   RETURNING orders.idorder`;
 
 // The lines only of orders this write inserted (created_in = ?3) or updated (the version it gave them).
@@ -267,8 +270,7 @@ export const READ_PROFILES = `
 export const READ_ORDERS = `
   SELECT o.id, o.idorder, o.version, o.source, o.state, o.amount, o.crea_dt, o.start_service, o.end_service, o.tags, o.product_attributes, o.pickup_location, o.store,
          p.external_id AS p_ext, p.email AS p_email,
-         (SELECT json_group_array(json(l)) FROM (SELECT json_object('product_id', product_id, 'sku', sku, 'name', name, 'category', category, 'quantity', quantity, 'unit_price', unit_price) AS l
-            FROM order_lines WHERE order_id = o.id ORDER BY line)) AS lines
+         ${linesJsonSql('o.id')} AS lines
   FROM orders o JOIN profiles p ON p.id = o.profile_id WHERE o.site_id = ?1 AND o.idorder IN (SELECT value FROM json_each(?2))`;
 
 /**
@@ -376,7 +378,7 @@ export async function importBatch(db: D1Database, site: IngestSite, kind: Import
   let counted = false;
   /** The counts the batch was recorded with (import_batches), once its bookkeeping committed. */
   let booked: { taken: number; rejected: number } | null = null;
-  const estimate = () => ({ taken: new Set(goods.map((g) => g.row).filter((r) => !rejectedRows.has(r))).size, rejected: rejectedRows.size });
+  const estimate = () => ({ taken: goods.filter((g) => !rejectedRows.has(g.row)).length, rejected: rejectedRows.size });
   for (let attempt = 1; ; attempt++) {
     const w = await writeOnce(db, site, input, kind, pendingGroups, pendingOrders, groupOf, now, nonce, reject, booked ? null : estimate);
     for (const r of w.taken) taken.add(r);
@@ -484,16 +486,14 @@ async function writeOnce(
   const orderInserts: Row[] = [];
   const orderUpdates: Row[] = [];
   const withLines: Row[] = [];
-  let kept = 0;
-  const keptRows: number[] = [];
+  const keptRows = new Set<number>();
   for (const r of orderRows) {
     const g = groupOf.get(r)!;
     if (!writtenGroups.has(g)) continue;
     const o = r.order!;
     const old = storedOrders.get(o.order_idorder);
     if (old && old.source === 'api') {
-      kept++;
-      keptRows.push(r.row);
+      keptRows.add(r.row);
       continue;
     }
     const next: Row = {
@@ -518,8 +518,8 @@ async function writeOnce(
       continue;
     }
     const sameProfile = (g.ext !== undefined ? old.p_ext === g.ext : old.p_email === g.email) && writtenGroups.get(g) !== 'insert';
-    const sameLines = !lines || JSON.stringify(lines) === JSON.stringify(JSON.parse(old.lines as string)); // REAL 10.0 reads as 10
-    const same = sameProfile && sameLines && old.source === 'import' && ORDER_COLUMNS.every((c) => c === 'profile_key' || next[c] === old[c]);
+    const sameLines = !lines || JSON.stringify(lines.map(storedForm)) === JSON.stringify(JSON.parse(old.lines as string)); // parsed: REAL 10.0 reads as 10
+    const same = sameProfile && sameLines && old.source === 'import' && ORDER_COLUMNS.every((c) => next[c] === old[c]);
     if (same) continue;
     orderUpdates.push({ ...next, id: old.id, version: old.version });
     // The lines of an order this write updates: found by the version it will have.
@@ -576,7 +576,7 @@ async function writeOnce(
     const writes = new Map<string, 'insert' | 'update'>([...orderInserts.map((o) => [o.idorder as string, 'insert'] as const), ...orderUpdates.map((o) => [o.idorder as string, 'update'] as const)]);
     for (const r of orderRows) {
       const g = groupOf.get(r)!;
-      if (!writtenGroups.has(g) || retrySet.has(g) || keptRows.includes(r.row)) continue;
+      if (!writtenGroups.has(g) || retrySet.has(g) || keptRows.has(r.row)) continue;
       const id = r.order!.order_idorder;
       const how = writes.get(id);
       const ok = how === undefined || (how === 'insert' ? insertedOrders.has(id) : updatedOrders.has(id));
@@ -586,7 +586,7 @@ async function writeOnce(
   } else for (const g of groups) if (writtenGroups.has(g) && !retrySet.has(g)) for (const r of g.rows) taken.add(r.row);
   // The batch's row, RETURNING it when this request recorded it (not when sent again).
   const counted = !!bookedWith && (results[at.book[1]].results as unknown[]).length > 0;
-  return { taken, kept, retryGroups, retryOrders, triggers: toEnqueue(results[results.length - 1]), counted, booked: bookedWith };
+  return { taken, kept: keptRows.size, retryGroups, retryOrders, triggers: toEnqueue(results[results.length - 1]), counted, booked: bookedWith };
 }
 
 export const RECENT_IMPORTS_LIMIT = 50;

@@ -3,11 +3,11 @@
 // single transaction, so a call writes everything or nothing, in one round trip.
 import type { FieldError, Profile, UpdateInput } from '@shopbeacon/protocol';
 import { claimStatement, type Enqueued, toEnqueue } from './automations/outbox';
-import { categoryTagsStatement, orderJson, orderLinesStatements, type RequiredOrder, type OrderRow, selectLines, upsertOrder } from './orders';
+import { categoryTagsStatement, orderJson, orderLinesStatements, type RequiredOrder, type OrderRow, linesOfOrder, upsertOrder } from './orders';
 import { invalidFields, ProblemError } from './problem';
 import { legalBasisChange } from './gdpr';
 import { isAccountWrite, profileIdSql, profileJson, type ProfileRow, type Source, upsertProfile } from './profiles';
-import { andGuard, type Guard, requestNonce, sql, type Stmt } from './sql';
+import { andGuard, type Guard, raw, requestNonce, sql, type Stmt } from './sql';
 import type { Site } from './env';
 import type { Settings } from './settings';
 
@@ -57,7 +57,9 @@ export async function runBatch(db: D1Database, stmts: Stmt[]) {
   }
 }
 
-const selectProfile = (siteId: number, p: Profile, source: Source): Stmt => sql`SELECT * FROM profiles WHERE id = ${profileIdSql(siteId, p, source)}`;
+/** The profile as the batch leaves it; with `lines`, also the order's lines (column order_items). */
+const selectProfile = (siteId: number, p: Profile, source: Source, lines?: Stmt): Stmt =>
+  sql`SELECT *${lines ? sql`, ${lines} AS order_items` : raw('')} FROM profiles WHERE id = ${profileIdSql(siteId, p, source)}`;
 
 /**
  * The statements of one order call: the profile's, the order upsert, its lines and their category
@@ -92,16 +94,16 @@ export async function updateOrder(db: D1Database, site: IngestSite, input: Requi
   if (undeclared.length || store) throw invalidFields([...undeclared, ...(store ? [store] : [])]);
   const nonce = requestNonce();
   const { stmts, orderAt } = orderStatements(site, input, source, now, nonce);
-  const linesAt = stmts.push(selectLines(site.id, input.order.order_idorder!)) - 1;
-  // The profile as it ends up, after the automatic tags and an on-order legal basis.
-  const readAt = stmts.push(selectProfile(site.id, input.profile, source)) - 1;
+  // The profile as it ends up, after the automatic tags and an on-order legal basis, and the
+  // order's lines as stored: one read.
+  const readAt = stmts.push(selectProfile(site.id, input.profile, source, linesOfOrder(site.id, input.order.order_idorder!))) - 1;
   stmts.push(claimStatement(site.id, now));
   const results = await runBatch(db, stmts);
   const orderRow = results[orderAt].results[0] as OrderRow;
-  const profileRow = results[readAt].results[0] as ProfileRow;
+  const profileRow = results[readAt].results[0] as ProfileRow & { order_items: string };
   return {
     created: orderRow.created_in === nonce,
-    order: orderJson(orderRow, profileRow, site.settings, (results[linesAt].results[0] as { items: string }).items),
+    order: orderJson(orderRow, profileRow, site.settings, profileRow.order_items),
     profile: profileJson(profileRow),
     triggers: toEnqueue(results[results.length - 1]),
   };

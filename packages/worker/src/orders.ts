@@ -97,8 +97,8 @@ export const linesJsonSql = (orderId: string) =>
   `(SELECT json_group_array(json(l)) FROM (SELECT json_patch('{}', json_object('product_id', product_id, 'sku', sku, 'name', name, 'category', category, 'quantity', quantity, 'unit_price', unit_price)) AS l
      FROM order_lines WHERE order_id = ${orderId} ORDER BY line))`;
 
-/** The order's lines as stored, in the same batch (for the answer). */
-export const selectLines = (siteId: number, idorder: string): Stmt => sql`SELECT ${raw(linesJsonSql('o.id'))} AS items FROM orders o WHERE o.site_id = ${siteId} AND o.idorder = ${idorder}`;
+/** The order's lines as stored, as a column of another read of the same batch (the answer's profile). */
+export const linesOfOrder = (siteId: number, idorder: string): Stmt => sql`(SELECT ${raw(linesJsonSql('o.id'))} FROM orders o WHERE o.site_id = ${siteId} AND o.idorder = ${idorder})`;
 
 export interface OrderRow {
   id: number;
