@@ -24,8 +24,6 @@ export interface CollectInput {
   batch: boolean;
 }
 
-const at = (input: CollectInput, i: number) => (input.batch ? `events[${i}].` : '');
-
 /** A POST body: { key?, events: [...] }. The key may also come in the query string; `visit` (earlier SDKs) is ignored. */
 export function checkBatch(body: unknown, queryKey: string | undefined): CollectInput {
   if (!isPlainObject(body)) throw invalidFields([{ field: 'body', reason: 'must be a JSON object: { "key": "pk_…", "events": [ … ] }' }]);
@@ -65,23 +63,32 @@ export function checkQuery(query: unknown): CollectInput {
 const GET_MODE_OFF =
   'This site takes accounts, orders and opt-ins from the browser only in GET mode: turn get_mode on in the tracker settings, or send them from your server with /api/updateOrder and /api/updateCustomer.';
 
-/** Refuses, event by event, what this site does not take: get-mode events with get_mode off, undeclared custom fields. */
-function refuseForSite(site: IngestSite, input: CollectInput) {
-  input.events.forEach((ev, i) => {
-    if (ev.errors) return;
-    const store = storeError(site.settings, ev.store, `${at(input, i)}store`, ev.type === 'order');
+/** An event of a request, with its place in it (fields are named events[i].… in a batch). */
+export type Placed = { i: number; ev: CollectInput['events'][number] };
+
+const fieldAt = (batch: boolean, i: number, field: string) => `${batch ? `events[${i}].` : ''}${field}`;
+
+/**
+ * Refuses, event by event, what this site does not take: get-mode events with get_mode off,
+ * undeclared custom fields, an unknown store. The request checks with the site as it knows it,
+ * and the queue's consumer again with the site as it is when it writes.
+ */
+export function refuseForSite(site: IngestSite, batch: boolean, events: Placed[]) {
+  for (const { i, ev } of events) {
+    if (ev.errors) continue;
+    const store = storeError(site.settings, ev.store, fieldAt(batch, i, 'store'), ev.type === 'order');
     if (store) ev.errors = [store];
     else if (!site.settings.get_mode && GET_MODE_EVENTS.includes(ev.type)) {
-      ev.errors = [{ field: `${at(input, i)}type`, reason: `${ev.type} events need get_mode on` }];
+      ev.errors = [{ field: fieldAt(batch, i, 'type'), reason: `${ev.type} events need get_mode on` }];
       ev.refusal = 'get_mode';
     } else if (ev.profile?.customer_cookie !== undefined && ev.profile.customer_cookie !== ev.sbt) {
       // In the browser the visitor is its sbt: an event cannot join another visitor's cookie.
-      ev.errors = [{ field: `${at(input, i)}data[customer_cookie]`, reason: "must be this visitor's sbt (or left out): only the shop's server may name another cookie" }];
+      ev.errors = [{ field: fieldAt(batch, i, 'data[customer_cookie]'), reason: "must be this visitor's sbt (or left out): only the shop's server may name another cookie" }];
     } else if (ev.profile) {
-      const undeclared = undeclaredCustomFields(ev.profile, site.settings, `${at(input, i)}data`);
+      const undeclared = undeclaredCustomFields(ev.profile, site.settings, fieldAt(batch, i, 'data'));
       if (undeclared.length) ev.errors = undeclared;
     }
-  });
+  }
 }
 
 /** Names of the URL fields of each event type (url, referrer, image_url, cart_recovery_url, …). */
@@ -103,32 +110,36 @@ function withoutEmails(ev: CheckedEvent) {
 /** The UTC day of a time, as site_usage counts it. */
 export const usageDay = (now: number) => new Date(now).toISOString().slice(0, 10);
 
+/** An event to write, with the time its request was answered (its received_at). */
+export type TimedEvent = CheckedEvent & { at: number };
+
 /**
- * Every write of a request in one batch: one statement for all the event rows (a duplicate id is
- * dropped; RETURNING names the ids written; nothing is written once the site's daily quota is
- * used up), one for the day's usage (RETURNING the day's total), then, for account/order/optin,
- * the upserts, guarded so that they run only when this request wrote the event row: a retried
- * event changes nothing. One statement for the rows, not one per event: D1 counts every
- * statement of a batch against its queries per invocation (50 on the Free plan), and a batch may
- * hold 100 page views.
+ * Every write of one or more requests in one batch: one statement for all the event rows (a
+ * duplicate id is dropped; RETURNING names the ids written; nothing is written once the site's
+ * daily quota is used up), one for the day's usage (RETURNING the day's total), then, for
+ * account/order/optin, the upserts, guarded so that they run only when this batch wrote the
+ * event row: a retried event changes nothing. One statement for the rows, not one per event: D1
+ * counts every statement of a batch against its queries per invocation (50 on the Free plan),
+ * and a batch may hold 100 page views. The events share the UTC day of `now` (the queue's
+ * consumer groups them so); each keeps the time of its own request.
  */
-export function collectStatements(site: IngestSite, events: CheckedEvent[], now: number, requestId: number) {
-  const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, store: ev.store ?? null, data: JSON.stringify(withoutEmails(ev)), ts: ev.ts }));
+export function collectStatements(site: IngestSite, events: TimedEvent[], now: number, requestId: number) {
+  const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, store: ev.store ?? null, data: JSON.stringify(withoutEmails(ev)), ts: ev.ts, at: ev.at }));
   const day = usageDay(now);
   const stmts: Stmt[] = [
     {
       // In the order sent (ORDER BY key: the row ids, hence "newest first", follow it).
       sql: `INSERT INTO events (site_id, event_id, type, sbt, store, data, client_ts, received_at, request_id)
             SELECT ?1, json_extract(value, '$.id'), json_extract(value, '$.type'), json_extract(value, '$.sbt'), json_extract(value, '$.store'),
-                   json_extract(value, '$.data'), json_extract(value, '$.ts'), ?2, ?3
-            FROM json_each(?4)
-            WHERE coalesce((SELECT events FROM site_usage WHERE site_id = ?1 AND day = ?5), 0) < ?6
+                   json_extract(value, '$.data'), json_extract(value, '$.ts'), json_extract(value, '$.at'), ?2
+            FROM json_each(?3)
+            WHERE coalesce((SELECT events FROM site_usage WHERE site_id = ?1 AND day = ?4), 0) < ?5
             ORDER BY key
             ON CONFLICT (site_id, event_id) DO NOTHING RETURNING event_id`,
-      params: [site.id, now, requestId, JSON.stringify(rows), day, site.settings.daily_event_quota],
+      params: [site.id, requestId, JSON.stringify(rows), day, site.settings.daily_event_quota],
     },
     {
-      // The rows this request wrote, found by the unique index (site_id, event_id).
+      // The rows this batch wrote, found by the unique index (site_id, event_id).
       sql: `INSERT INTO site_usage (site_id, day, events)
             SELECT ?1, ?2, count(*) FROM json_each(?3) j JOIN events e ON e.site_id = ?1 AND e.event_id = j.value WHERE e.request_id = ?4
             ON CONFLICT (site_id, day) DO UPDATE SET events = events + excluded.events RETURNING events`,
@@ -144,63 +155,91 @@ export function collectStatements(site: IngestSite, events: CheckedEvent[], now:
     // The browser knows its visitor: the profile remembers this sbt, joining its events.
     const profile = { ...ev.profile, customer_cookie: ev.sbt };
     if (ev.type === 'order') {
-      const o = orderStatements(site, { profile, order: ev.order } as Required<UpdateInput>, 'tracker', now, requestId, guard);
+      const o = orderStatements(site, { profile, order: ev.order } as Required<UpdateInput>, 'tracker', ev.at, requestId, guard);
       orderAt[orderAt.length - 1] = stmts.length + o.orderAt;
       stmts.push(...o.stmts);
     } else if (profile.customer_email !== undefined || profile.external_id !== undefined)
-      stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', now, requestId, guard, ev.type === 'account' && isAccountWrite(profile, true)));
-    else stmts.push(updateProfileByCookie(site.id, ev.sbt, profile, site.settings, now, guard));
+      stmts.push(...upsertProfile(site.id, profile, site.settings, 'tracker', ev.at, requestId, guard, ev.type === 'account' && isAccountWrite(profile, true)));
+    else stmts.push(updateProfileByCookie(site.id, ev.sbt, profile, site.settings, ev.at, guard));
   }
   return { stmts, orderAt };
 }
 
-export interface CollectResult {
-  /** The answer's problem when events were refused (403 when all for get_mode, else 400). */
-  refused: Problem | null;
+/** The events of one request that passed every check, each with its place in the request. */
+export interface Taken {
+  /** When the request was answered (ms). */
+  at: number;
+  /** A POST batch (fields named events[i].…) or a GET query. */
+  batch: boolean;
+  events: Placed[];
+}
+
+/** The events of the input that passed every check: what is written, now or by the queue's consumer. */
+export const taken = (input: CollectInput, at: number): Taken => ({
+  at,
+  batch: input.batch,
+  events: input.events.flatMap((ev, i) => (ev.errors ? [] : [{ i, ev }])),
+});
+
+/** What a write made of one request's events. */
+export interface Written {
   /** Events dropped because their id was already taken (a retry). */
   duplicates: FieldError[];
   /** Order events kept but not applied: the order was sent by the shop's server. */
   serverOrders: FieldError[];
   /** Nothing was taken: the site's daily event quota is used up. */
   overQuota: boolean;
-  /** Trigger rows the batch made that an endpoint wants: to enqueue. */
-  triggers: Enqueued[];
 }
 
 /**
- * Writes the events in one batch. The browser's profile writes never meet a unique index
- * (profiles.ts), so no event of a batch can make it fail: there is no identity conflict to
- * retry around, nor to reveal.
+ * Writes the events of one or more requests of a site, all of one UTC day, in one batch (one
+ * transaction: all of it or nothing), and answers, per request, what it made of them, and the
+ * trigger rows to enqueue. An event id twice (a beacon retried while its first send waits in the
+ * queue) is written once, its repeat is a duplicate. The browser's profile writes never meet a
+ * unique index (profiles.ts), so no event can make the batch fail: there is no identity conflict
+ * to retry around, nor to reveal.
  */
-async function writeEvents(db: D1Database, site: IngestSite, input: CollectInput, now: number, out: Omit<CollectResult, 'refused'>) {
-  const list = input.events.map((ev, i) => ({ ev, i })).filter(({ ev }) => !ev.errors);
-  if (!list.length) return;
+export async function writeTaken(db: D1Database, site: IngestSite, requests: Taken[], now: number): Promise<{ written: Written[]; triggers: Enqueued[] }> {
+  const written: Written[] = requests.map(() => ({ duplicates: [], serverOrders: [], overQuota: false }));
+  const seen = new Set<string>();
+  const list: { r: number; i: number; ev: TimedEvent }[] = [];
+  requests.forEach((req, r) =>
+    req.events.forEach(({ i, ev }) => {
+      if (seen.has(ev.id)) written[r].duplicates.push({ field: fieldAt(req.batch, i, 'id'), reason: `event ${ev.id} was already received: dropped` });
+      else list.push({ r, i, ev: { ...ev, at: req.at } });
+      seen.add(ev.id);
+    }),
+  );
+  if (!list.length) return { written, triggers: [] };
   const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestNonce());
   stmts.push(claimStatement(site.id, now, site.settings.abandoned_cart_minutes > 0));
   const results = await runBatch(db, stmts);
-  out.triggers = toEnqueue(results[results.length - 1]);
-  const written = new Set((results[0].results as { event_id: string }[]).map((r) => r.event_id));
+  const triggers = toEnqueue(results[results.length - 1]);
+  const stored = new Set((results[0].results as { event_id: string }[]).map((r) => r.event_id));
   const [{ events: today }] = results[1].results as { events: number }[];
-  if (!written.size && today >= site.settings.daily_event_quota) {
-    out.overQuota = true;
-    return;
+  if (!stored.size && today >= site.settings.daily_event_quota) {
+    for (const w of written) w.overQuota = true;
+    return { written, triggers };
   }
-  list.forEach(({ ev, i }, n) => {
+  list.forEach(({ r, i, ev }, n) => {
     const o = orderAt[n];
-    if (!written.has(ev.id)) out.duplicates.push({ field: `${at(input, i)}id`, reason: `event ${ev.id} was already received: dropped` });
+    const batch = requests[r].batch;
+    if (!stored.has(ev.id)) written[r].duplicates.push({ field: fieldAt(batch, i, 'id'), reason: `event ${ev.id} was already received: dropped` });
     else if (o !== undefined && results[o].results.length === 0)
-      out.serverOrders.push({ field: `${at(input, i)}data[order_idorder]`, reason: `order ${ev.order?.order_idorder} was sent by the shop's server: the browser cannot change it` });
+      written[r].serverOrders.push({ field: fieldAt(batch, i, 'data[order_idorder]'), reason: `order ${ev.order?.order_idorder} was sent by the shop's server: the browser cannot change it` });
   });
+  return { written, triggers };
 }
 
-export async function collect(db: D1Database, site: IngestSite, input: CollectInput, now = Date.now()): Promise<CollectResult> {
-  refuseForSite(site, input);
-  const out = { duplicates: [] as FieldError[], serverOrders: [] as FieldError[], overQuota: false, triggers: [] as Enqueued[] };
-  await writeEvents(db, site, input, now, out);
-  if (out.overQuota) return { refused: null, ...out };
+/**
+ * Checks the events against the site (refuseForSite) and answers the request's problem when some
+ * were refused (403 when all for get_mode, else 400), or null.
+ */
+export function refusal(site: IngestSite, input: CollectInput): Problem | null {
+  refuseForSite(site, input.batch, input.events.map((ev, i) => ({ i, ev })));
   const refused = input.events.filter((ev) => ev.errors);
   const errors = refused.flatMap((ev) => ev.errors!);
-  if (!errors.length) return { refused: null, ...out };
+  if (!errors.length) return null;
   const getModeOnly = refused.every((ev) => ev.refusal === 'get_mode');
   const takenCount = input.events.length - refused.length;
   const message = getModeOnly
@@ -209,5 +248,5 @@ export async function collect(db: D1Database, site: IngestSite, input: CollectIn
       ? `${refused.length} of ${input.events.length} events were refused${takenCount ? `; the other ${takenCount} were taken` : ''}: see fields.`
       : invalidFields(errors).problem.message;
   const [status, code] = getModeOnly ? ([403, 'get_mode_off'] as const) : ([400, 'invalid_fields'] as const);
-  return { refused: { status, code, message, fields: errors }, ...out };
+  return { status, code, message, fields: errors };
 }

@@ -1,4 +1,5 @@
 import type { OutboxMessage } from './automations/outbox';
+import type { CollectMessage } from './collect-queue';
 import type { CollectInput } from './collect';
 import type { Settings } from './settings';
 
@@ -19,6 +20,15 @@ export interface Env {
   COLLECT_PER_SITE?: RateLimit;
   /** The automations outbox (automations/): triggers and their deliveries. */
   TRIGGERS?: Queue<OutboxMessage>;
+  /**
+   * The queued /collect (collect-queue.ts): each request's checked events, written by this
+   * Worker's consumer. Unbound: /collect writes before it answers. EVENTS_DLQ: where a message goes
+   * after its last attempt, with the error it met.
+   */
+  EVENTS?: Queue<CollectMessage>;
+  EVENTS_DLQ?: Queue<CollectMessage>;
+  /** Seconds between the queued /collect's attempts instead of the growing delays (tests only). */
+  COLLECT_RETRY_SECONDS?: string;
   /** "1": webhook endpoints may be http, localhost or an IP (npm run dev, the tests). */
   WEBHOOKS_ALLOW_LOCAL?: string;
   /** Seconds between delivery attempts instead of the growing delays (end-to-end tests only). */

@@ -8,6 +8,7 @@ import { ProblemError, problemResponse } from './problem';
 import { recordRejection } from './rejections';
 import { runRetention } from './retention';
 import { handleQueue } from './automations/deliver';
+import { type CollectMessage, EVENTS_DLQ, EVENTS_QUEUE, handleCollectQueue } from './collect-queue';
 import { type OutboxMessage, sweepOutbox } from './automations/outbox';
 import { api } from './routes/api';
 import { callbackRoutes } from './routes/callbacks';
@@ -51,5 +52,9 @@ export default {
   // The Cron Trigger of wrangler.toml, every minute: events older than the retention go, and
   // triggers committed but never enqueued are (the outbox's sweep).
   scheduled: (_controller, env, ctx) => ctx.waitUntil(Promise.all([runRetention(env), sweepOutbox(env).catch((e) => console.error('outbox sweep:', e))])),
-  queue: (batch, env) => handleQueue(batch as MessageBatch<OutboxMessage>, env),
+  // The queued /collect's two queues (collect-queue.ts); the automations' others (deliver.ts).
+  queue: (batch, env) =>
+    batch.queue === EVENTS_QUEUE || batch.queue === EVENTS_DLQ
+      ? handleCollectQueue(batch as MessageBatch<CollectMessage>, env)
+      : handleQueue(batch as MessageBatch<OutboxMessage>, env),
 } satisfies ExportedHandler<Env>;

@@ -8,7 +8,8 @@ import { cors } from 'hono/cors';
 import { siteByPublicKey } from '../auth';
 import { enqueueAfter } from '../automations/outbox';
 import { limitBody, parseForm } from '../body';
-import { checkBatch, checkQuery, collect, type CollectInput, usageDay } from '../collect';
+import { checkBatch, checkQuery, refusal, taken, usageDay, writeTaken, type Written } from '../collect';
+import { collectMessage } from '../collect-queue';
 import type { AppEnv } from '../env';
 import { executionCtx } from '../context';
 import { hashKey } from '../keys';
@@ -71,15 +72,42 @@ const collectSite: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 const secondsToUtcMidnight = (now: number) => Math.ceil((Date.parse(`${usageDay(now)}T00:00:00Z`) + 86_400_000 - now) / 1000);
 
-/** Writes the events; answers 204 (POST) or the GIF (GET), or names the refused events. */
+/**
+ * Puts the events taken on the EVENTS queue, when bound: true once it has them. A failed send (no
+ * queue, or over its 128 KB a message) is false: the request writes them itself.
+ */
+async function enqueue(c: Parameters<MiddlewareHandler<AppEnv>>[0], now: number) {
+  const queue = c.env.EVENTS;
+  const message = queue && collectMessage(c.get('site').id, taken(c.get('collect'), now), c.req.method, c.get('sent'));
+  if (!message) return false;
+  try {
+    await queue.send(message, { contentType: 'json' });
+    return true;
+  } catch (e) {
+    console.error('/collect: not enqueued, written now:', e);
+    return false;
+  }
+}
+
+/**
+ * Checks the events against the site and writes those taken (or, with the EVENTS queue, puts them
+ * on it: collect-queue.ts writes them); answers 204 (POST) or the GIF (GET), or names the refused
+ * events.
+ */
 const write = (answer: (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => Response): MiddlewareHandler<AppEnv> => async (c) => {
   const site = c.get('site');
   const input = c.get('collect');
   const now = Date.now();
   const log = (problem: Rejection['problem']) =>
     recordRejection(executionCtx(c), c.env.DB, site.id, { method: c.req.method, route: c.req.path, problem, sent: c.get('sent') });
-  const { refused, duplicates, serverOrders, overQuota, triggers } = await collect(c.env.DB, site, input, now);
-  enqueueAfter(executionCtx(c), c.env, triggers);
+  const refused = refusal(site, input);
+  let result: Written = { duplicates: [], serverOrders: [], overQuota: false };
+  if (!(await enqueue(c, now))) {
+    const { written, triggers } = await writeTaken(c.env.DB, site, [taken(input, now)], now);
+    enqueueAfter(executionCtx(c), c.env, triggers);
+    result = written[0];
+  }
+  const { duplicates, serverOrders, overQuota } = result;
   if (overQuota)
     throw new ProblemError({
       status: 429,
