@@ -58,6 +58,26 @@ export function siteJson(r: Run): SiteKeys {
   return JSON.parse(last) as SiteKeys;
 }
 
+/**
+ * `wrangler d1 execute` on the running dev server's local D1 (in stateDir): the rows of the
+ * statement's answer. The other test files write to it meanwhile: a statement that meets their
+ * write (SQLITE_BUSY) is tried again.
+ */
+export function d1Execute(sqlText: string, stateDir: string): Record<string, any>[] {
+  for (let attempt = 1; ; attempt++) {
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'd1', 'execute', 'shopbeacon', '--local', '--persist-to', stateDir, '--json', '--command', sqlText], {
+      cwd: root,
+      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (r.status === 0) return (JSON.parse(r.stdout) as { results: Record<string, any>[] }[])[0].results;
+    const busy = /SQLITE_BUSY|database is locked/.test(r.stdout + r.stderr);
+    if (!busy || attempt === 10) throw new Error(`wrangler d1 execute: ${r.stdout}\n${r.stderr}`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300 * attempt);
+  }
+}
+
 export const basicAuth = (publicKey: string, privateKey: string) =>
   `Basic ${Buffer.from(`${publicKey}:${privateKey}`).toString('base64')}`;
 
@@ -132,7 +152,7 @@ async function startDev() {
   // The output is kept (last 64 KB) for error messages; SHOPBEACON_E2E_VERBOSE=1 shows it live.
   // Webhook retries after 1 s instead of a minute, carts abandoned after 6 s instead of an hour:
   // what the tests wait for happens within them.
-  const child = spawn(process.execPath, ['scripts/dev.mjs', '--inspector-port', String(inspectorPort), '--var', 'WEBHOOKS_RETRY_SECONDS:1', '--var', 'ABANDONED_CART_SECONDS:6'], {
+  const child = spawn(process.execPath, ['scripts/dev.mjs', '--inspector-port', String(inspectorPort), '--var', 'WEBHOOKS_RETRY_SECONDS:1', '--var', 'COLLECT_RETRY_SECONDS:3', '--var', 'ABANDONED_CART_SECONDS:6'], {
     cwd: root,
     env: { ...process.env, PORT: String(port), SHOPBEACON_STATE: stateDir, WRANGLER_SEND_METRICS: 'false' },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { basicAuth, root, runSite, type SiteKeys, siteJson } from './global-setup';
+import { basicAuth, d1Execute, root, runSite, type SiteKeys, siteJson } from './global-setup';
 
 type Json = Record<string, any>;
 const dir = mkdtempSync(join(tmpdir(), 'shopbeacon-import-e2e-'));
@@ -24,24 +24,7 @@ function runImport(site: SiteKeys, args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, stats: stats.startsWith('{') ? (JSON.parse(stats) as Json) : null };
 }
 
-/**
- * What the local D1 holds (wrangler d1 execute on the running dev server's state). The other
- * test files write to it meanwhile: a read that meets their write (SQLITE_BUSY) is tried again.
- */
-function d1(sqlText: string): Json[] {
-  for (let attempt = 1; ; attempt++) {
-    const r = spawnSync(process.execPath, [join(root, 'node_modules/wrangler/bin/wrangler.js'), 'd1', 'execute', 'shopbeacon', '--local', '--persist-to', inject('stateDir'), '--json', '--command', sqlText], {
-      cwd: root,
-      env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: 'true' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    if (r.status === 0) return (JSON.parse(r.stdout) as { results: Json[] }[])[0].results;
-    const busy = /SQLITE_BUSY|database is locked/.test(r.stdout + r.stderr);
-    if (!busy || attempt === 10) throw new Error(`wrangler d1 execute: ${r.stdout}\n${r.stderr}`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300 * attempt);
-  }
-}
+const d1 = (sqlText: string) => d1Execute(sqlText, inject('stateDir'));
 
 const csv = (rows: (string | number)[][]) => rows.map((r) => r.map((c) => (/[",\n]/.test(String(c)) ? `"${String(c).replaceAll('"', '""')}"` : c)).join(',')).join('\r\n') + '\r\n';
 
