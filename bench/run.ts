@@ -40,6 +40,7 @@ import { brotliCompressSync, gzipSync, constants as zlibConstants } from 'node:z
 import autocannon from 'autocannon';
 import { measureAutomations, measureRequestPath, printAutomations } from './automations';
 import { measureImport, printImport } from './import';
+import { measureCollect, printCollect } from './collect';
 import { measureCpu, printCpu, type Workerd } from './cpu';
 import Database from 'better-sqlite3';
 import { checkUpdate, type UpdateInput } from '@shopbeacon/protocol';
@@ -62,13 +63,16 @@ const GOAL = { updateOrderVsInsert: 0.8, recentMedianMs: 5 };
 const CPU_ONLY = process.argv.includes('--cpu');
 const AUTOMATIONS_ONLY = process.argv.includes('--automations');
 const IMPORT_ONLY = process.argv.includes('--import');
+const COLLECT_ONLY = process.argv.includes('--collect');
 const COMMAND = CPU_ONLY
   ? 'npm run bench -- --cpu   (= tsx bench/run.ts --cpu)'
   : AUTOMATIONS_ONLY
     ? 'npm run bench -- --automations   (= tsx bench/run.ts --automations)'
     : IMPORT_ONLY
       ? 'npm run bench -- --import   (= tsx bench/run.ts --import)'
-      : 'npm run bench   (= tsx bench/run.ts)';
+      : COLLECT_ONLY
+        ? 'npm run bench -- --collect   (= tsx bench/run.ts --collect)'
+        : 'npm run bench   (= tsx bench/run.ts)';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const started = performance.now();
@@ -911,6 +915,27 @@ async function automationsSection(commit: string) {
   return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
 }
 
+/** The collect section (bench/collect.ts), on a server of its own on a fresh state. */
+async function collectSection(commit: string) {
+  state = join(tmp, 'state-collect');
+  log(`starting node scripts/dev.mjs bench/worker.ts for the collect section (state ${state}) …`);
+  server = await startServer();
+  log(`ready on ${server.base}`);
+  const base = await runtimeBase(server);
+  if (!base) throw new Error('cannot find the port of the workerd that runs the Worker (for the collect section)');
+  const figures = await measureCollect({ base, createSite, orderForm, basic, log });
+  const { throughput, integrity, mixed } = figures;
+  for (const [route, t] of Object.entries(throughput)) if (t.non2xx + t.errors) failures.push(`collect ${route}: ${t.non2xx} non-2xx, ${t.errors} errors`);
+  for (const [what, i] of Object.entries(integrity)) if (i.lost || i.doubled) failures.push(`collect ${what}: ${i.lost} events lost, ${i.doubled} doubled`);
+  if (mixed.beacons.s5xx + mixed.pixels.s5xx + mixed.orders.s5xx) failures.push('collect: the bounded load test had 5xx answers');
+  if (!mixed.checks.ok)
+    failures.push(`collect: the bounded load test's stored rows differ from the sent ones (${JSON.stringify(mixed.checks)})`);
+  log(`collect: done in ${figures.seconds} s`);
+  await stopServer(server);
+  server = undefined;
+  return { date: new Date().toISOString(), command: COMMAND, commit, ...figures };
+}
+
 /** The import section (bench/import.ts), on a server of its own on a fresh state. */
 async function importSection(commit: string) {
   state = join(tmp, 'state-import');
@@ -984,7 +1009,7 @@ async function main() {
   console.log(`date:     ${new Date().toISOString()}`);
   console.log('note:     autocannon, wrangler and both workerd processes share these CPUs: compare ratios, not absolutes, across machines.\n');
 
-  const sdk = CPU_ONLY || AUTOMATIONS_ONLY || IMPORT_ONLY ? undefined : sdkSizes();
+  const sdk = CPU_ONLY || AUTOMATIONS_ONLY || IMPORT_ONLY || COLLECT_ONLY ? undefined : sdkSizes();
   if (sdk) printSdk(sdk);
   if (process.argv.includes('--sdk')) return;
 
@@ -1016,6 +1041,7 @@ async function main() {
     if (CPU_ONLY) return await alone('cpu', await cpuSection(commit), (f) => printCpu(f, table));
     if (AUTOMATIONS_ONLY) return await alone('automations', await automationsSection(commit), (f) => printAutomations(f, table));
     if (IMPORT_ONLY) return await alone('import', await importSection(commit), printImport);
+    if (COLLECT_ONLY) return await alone('collect', await collectSection(commit), (f) => printCollect(f, table));
     // 0. In-process breakdown.
     log(`in-process: ${BREAKDOWN_N} updateOrder calls through the Worker's code on better-sqlite3 …`);
     const inProcess = await breakdown();
@@ -1099,6 +1125,8 @@ async function main() {
     const automations = await automationsSection(commit);
     // Import (bench/import.ts), on a server of its own.
     const imported = await importSection(commit);
+    // The queued /collect (bench/collect.ts), on a server of its own.
+    const collected = await collectSection(commit);
 
     // 3. Summary.
     const totalSeconds = round((performance.now() - started) / 1000, 1);
@@ -1171,6 +1199,7 @@ async function main() {
     printCpu(cpu, table);
     printAutomations(automations, table);
     printImport(imported);
+    printCollect(collected, table);
 
     console.log(`\nin-process (Node ${process.version}, better-sqlite3; no HTTP, no workerd, no D1 layer), µs per updateOrder, mean of ${inProcess.requests}:`);
     table(['part', 'µs'], Object.entries(inProcess.usPerRequest).map(([k, v]) => [k, fmt(v, 1)]));
@@ -1209,6 +1238,7 @@ async function main() {
       cpu,
       automations,
       import: imported,
+      collect: collected,
       recent: {
         seeded: { ...seeded.counts, seedSeconds: seeded.seedSeconds, fileMB: seeded.fileMB, journalMode: seeded.journalMode },
         plan: seeded.plan,
@@ -1232,7 +1262,7 @@ async function main() {
     killAllNow();
     if (keepLog && existsSync(devLog)) {
       // Keep the server's log for the post-mortem, not the 200+ MB database (nor the CPU section's).
-      for (const dir of ['state', 'state-cpu', 'state-automations', 'state-import']) rmSync(join(tmp, dir), { recursive: true, force: true });
+      for (const dir of ['state', 'state-cpu', 'state-automations', 'state-import', 'state-collect']) rmSync(join(tmp, dir), { recursive: true, force: true });
       console.error(`server log kept: ${devLog} (wrangler's debug log under ${join(tmp, 'wrangler-logs')})`);
     } else rmSync(tmp, { recursive: true, force: true });
   }

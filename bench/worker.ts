@@ -15,10 +15,24 @@
 //                         with no delivery and no local queue broker competing for these 2 cores
 //                         (in production both are Cloudflare's), then the backlog drained by the
 //                         consumer alone.
+//   POST /__bench/queued/collect, /__bench/sync/collect (and GET)
+//                         the production /collect without its rate limits (the load comes from
+//                         one IP address): queued (the EVENTS queue, as wrangler.toml binds it)
+//                         or synchronous (the EVENTS bindings taken out: a deployment without
+//                         the queue). The collect section compares them with noop and insert.
+//   POST /__bench/held/collect (and GET), POST /__bench/events/release?max=N
+//                         the queued /collect, its EVENTS producer held in this isolate's memory
+//                         (structuredClone, as a send serializes): the request path alone, no
+//                         consumer writing meanwhile (in production it runs apart); release hands
+//                         what was held to the real queue, for the consumer alone to drain.
+//   GET  /__bench/count?site=N
+//                         the site's event rows, distinct event ids, usage counter and orders:
+//                         what the collect section checks against what it sent.
 // Every other request goes to the production app as it is (its own routes, 404 and errors), and
 // the queue consumer and the Cron Trigger are the production ones.
 import { Hono } from 'hono';
 import type { OutboxMessage } from '../packages/worker/src/automations/outbox';
+import type { CollectMessage } from '../packages/worker/src/collect-queue';
 import type { Env } from '../packages/worker/src/env';
 import production from '../packages/worker/src/index';
 
@@ -95,9 +109,48 @@ bench.post('/__bench/queue/release', async (c) => {
   return c.json({ released: batch.length, left: messages.length });
 });
 
+bench.get('/__bench/count', async (c) =>
+  c.json(
+    await c.env.DB.prepare(
+      `SELECT (SELECT count(*) FROM events WHERE site_id = ?1) AS events, (SELECT count(DISTINCT event_id) FROM events WHERE site_id = ?1) AS distinct_events,
+              (SELECT coalesce(sum(events), 0) FROM site_usage WHERE site_id = ?1) AS usage, (SELECT count(*) FROM orders WHERE site_id = ?1) AS orders`,
+    )
+      .bind(Number(c.req.query('site')))
+      .first(),
+  ),
+);
+
+let heldEvents: MessageSendRequest<CollectMessage>[] = [];
+const holdingEvents = {
+  async send(body: CollectMessage, options?: QueueSendOptions) {
+    heldEvents.push({ body: structuredClone(body), ...options });
+  },
+  async sendBatch(messages: Iterable<MessageSendRequest<CollectMessage>>) {
+    for (const m of messages) heldEvents.push({ ...m, body: structuredClone(m.body) });
+  },
+} as unknown as Queue<CollectMessage>;
+bench.post('/__bench/events/release', async (c) => {
+  const batch = heldEvents.splice(0, Number(c.req.query('max') ?? heldEvents.length));
+  for (let i = 0; i < batch.length; i += 100) await c.env.EVENTS!.sendBatch(batch.slice(i, i + 100));
+  return c.json({ released: batch.length, left: heldEvents.length });
+});
+
+/** The production env of /__bench/queued/… and /__bench/sync/…: no rate limits; sync: no EVENTS queue. */
+const COLLECT_MODES: Record<string, (env: Env) => Env> = {
+  '/__bench/queued/': (env) => ({ ...env, COLLECT_PER_IP: undefined, COLLECT_PER_SITE: undefined }),
+  '/__bench/held/': (env) => ({ ...env, COLLECT_PER_IP: undefined, COLLECT_PER_SITE: undefined, EVENTS: holdingEvents }),
+  '/__bench/sync/': (env) => ({ ...env, COLLECT_PER_IP: undefined, COLLECT_PER_SITE: undefined, EVENTS: undefined, EVENTS_DLQ: undefined }),
+};
+
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext) {
-    const { pathname } = new URL(request.url);
+    const url = new URL(request.url);
+    const { pathname } = url;
+    for (const [prefix, mode] of Object.entries(COLLECT_MODES))
+      if (pathname.startsWith(prefix)) {
+        url.pathname = pathname.slice(prefix.length - 1);
+        return production.fetch(new Request(url, request), mode(env), ctx);
+      }
     if (pathname.startsWith('/__bench/')) return bench.fetch(request, env, ctx);
     return production.fetch(request, held ? { ...env, TRIGGERS: holding } : env, ctx);
   },

@@ -18,15 +18,8 @@ let n = 0;
 const stamp = Date.now().toString(36);
 const visitor = () => `E2eQueue${stamp}${String(++n).padStart(4, '0')}`.slice(0, 22).padEnd(22, 'x');
 const page = (sbt: string) => ({ id: `e2eq${stamp}${String(++n).padStart(6, '0')}`, type: 'page', ts: Date.now(), sbt, data: { url: `https://shop.example/q${n}`, title: 'Queued' } });
-/**
- * A beacon; sent again after a network error, as the SDK does (the same ids: taken once). One
- * happens here: a kept-alive connection the dev server closed while wrangler d1 execute blocked
- * this process is reused once.
- */
-const beacon = async (site: SiteKeys, events: Json[]) => {
-  const send = () => fetch(`${base()}/collect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ key: site.publicKey, events }) });
-  return send().catch(send);
-};
+const beacon = (site: SiteKeys, events: Json[]) =>
+  fetch(`${base()}/collect`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: JSON.stringify({ key: site.publicKey, events }) });
 
 const stored = (site: SiteKeys, sbt: string) => Number(d1(`SELECT count(*) AS n FROM events WHERE site_id = ${site.siteId} AND sbt = '${sbt}'`)[0].n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,6 +9,7 @@ export default defineConfig({
     root: new URL('.', import.meta.url).pathname,
     include: ['**/*.test.ts'],
     globalSetup: ['./global-setup.ts'],
+    setupFiles: ['./stale-connections.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     fileParallelism: false,
