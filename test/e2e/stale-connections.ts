@@ -3,7 +3,8 @@
 // execute) for seconds at a time: meanwhile the server closes the idle keep-alive connection, and
 // the first fetch after the block is written to it before Node has read the close ("other side
 // closed", UND_ERR_SOCKET). The server never read that request, so sending it again on a new
-// connection is what a browser does with a stale connection too.
+// connection is what a browser does with a stale connection too. The pool may hold several such
+// connections: each is tried and dropped in turn (at most 8).
 const original = globalThis.fetch;
 
 const staleConnection = (e: unknown) => {
@@ -14,10 +15,11 @@ const staleConnection = (e: unknown) => {
 globalThis.fetch = async (input, init) => {
   // A body stream can be read once: only requests whose body can be sent again are retried.
   const again = !(input instanceof Request) && !(init?.body instanceof ReadableStream);
-  try {
-    return await original(input, init);
-  } catch (e) {
-    if (!again || !staleConnection(e)) throw e;
-    return original(input, init);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await original(input, init);
+    } catch (e) {
+      if (!again || !staleConnection(e) || attempt === 8) throw e;
+    }
   }
 };
