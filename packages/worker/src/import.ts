@@ -89,6 +89,8 @@ interface Group {
 type Row = Record<string, unknown>;
 
 const PROFILE_COLUMNS = ['email', 'external_id', ...Object.values(PLAIN), 'isoptin', 'mobile_isoptin', 'tags', 'custom_fields', 'has_account'] as const;
+/** What a write of a stored profile may change: nothing changed, nothing written. */
+const CHANGED_COLUMNS = [...PROFILE_COLUMNS, 'isoptin_at', 'mobile_isoptin_at'];
 
 /**
  * Groups the rows by person: by external_id, else by email; a row joins the group that holds
@@ -135,10 +137,20 @@ function groupRows(goods: Good[], reject: (g: Good, field: string, reason: strin
 
 /** Tags after del then add, in order, without repeats. */
 const mergeTags = (stored: string[], del: string[], add: string[]) => {
-  const kept = stored.filter((t) => !del.includes(t));
+  const kept = del.length ? stored.filter((t) => !del.includes(t)) : [...stored];
   for (const t of add) if (!kept.includes(t)) kept.push(t);
   return kept;
 };
+
+/** The tags column after del then add: the stored text itself when the list is the same. */
+function mergedTagsText(stored: string, del: string[], add: string[]): string {
+  const list = JSON.parse(stored) as string[];
+  const merged = mergeTags(list, del, add);
+  return merged.length === list.length && merged.every((t, i) => t === list[i]) ? stored : JSON.stringify(merged);
+}
+
+const PLAIN_ENTRIES = Object.entries(PLAIN) as [keyof typeof PLAIN, string][];
+const OPTIN_COLUMNS = [['customer_isoptin', 'isoptin'], ['customer_mobile_isoptin', 'mobile_isoptin']] as const;
 
 /**
  * The profile row a group ends as: on a new profile, what it says; on a stored one, what it says
@@ -155,8 +167,8 @@ function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: n
   };
   put('email', p.customer_email);
   if (p.external_id !== undefined && (out.external_id === null || old?.external_id_source === 'tracker')) out.external_id = p.external_id;
-  for (const [field, column] of Object.entries(PLAIN)) put(column, p[field as keyof typeof PLAIN]);
-  for (const [field, column] of [['customer_isoptin', 'isoptin'], ['customer_mobile_isoptin', 'mobile_isoptin']] as const) {
+  for (const [field, column] of PLAIN_ENTRIES) put(column, p[field]);
+  for (const [field, column] of OPTIN_COLUMNS) {
     const v = p[field];
     if (v === undefined || out[column] === v) continue;
     if (fillOnly && out[column] !== null && out[column] !== -1) continue;
@@ -170,7 +182,7 @@ function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: n
   if (auto?.kind === 'registration' && !(old?.has_account === 1)) add.push(auto.tag);
   if (auto?.kind === 'newsletter' && old?.has_account !== 1 && !old?.external_id && old?.isoptin !== 1 && out.isoptin === 1) add.push(auto.tag);
   add.push(...group.categoryTags);
-  out.tags = JSON.stringify(mergeTags(JSON.parse(out.tags as string) as string[], fillOnly ? [] : (p.del_tag ?? []), add));
+  out.tags = mergedTagsText(out.tags as string, fillOnly ? [] : (p.del_tag ?? []), add);
   if (p.custom_fields) {
     const cf = JSON.parse(out.custom_fields as string) as Record<string, string>;
     for (const [id, v] of Object.entries(p.custom_fields)) {
@@ -195,7 +207,7 @@ function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: n
   }
   if (out.external_id !== old.external_id) out.external_id_source = 'import';
   if (out.email !== old.email) out.email_source = 'import';
-  const changed = [...PROFILE_COLUMNS, 'isoptin_at', 'mobile_isoptin_at'].some((c) => out[c] !== old[c]);
+  const changed = CHANGED_COLUMNS.some((c) => out[c] !== old[c]);
   return changed ? { ...out, server_written: 1 } : null;
 }
 
@@ -204,10 +216,10 @@ const ORDER_COLUMNS = ['state', 'amount', 'crea_dt', 'start_service', 'end_servi
 /** "Y-m-d H:i:s" (UTC) as ms: an imported order's received and updated times are its own date. */
 const orderTime = (dt: string) => Date.parse(`${dt.replace(' ', 'T')}Z`);
 
-/** A line as order_lines stores it (its quantity 1 by default). */
-const lineOf = (l: Item) => ({ product_id: l.product_id ?? null, sku: l.sku ?? null, name: l.name ?? null, category: l.category ?? null, quantity: l.quantity ?? 1, unit_price: l.unit_price ?? null });
+/** A line as order_lines stores it (its quantity 1 by default): LINE_COLUMNS' values. */
+const lineOf = (l: Item) => [l.product_id ?? null, l.sku ?? null, l.name ?? null, l.category ?? null, l.quantity ?? 1, l.unit_price ?? null];
 /** The same as linesJsonSql reads it back: the fields set only, in the columns' order. */
-const storedForm = (l: ReturnType<typeof lineOf>) => Object.fromEntries(Object.entries(l).filter(([, v]) => v !== null));
+const storedForm = (l: ReturnType<typeof lineOf>) => Object.fromEntries(LINE_COLUMNS.map((c, i) => [c, l[i]] as const).filter(([, v]) => v !== null));
 
 // Each statement is driven by the batch's rows (json_each first, CROSS JOIN keeps it so; "+" keeps
 // SQLite from scanning by site_id instead of searching by id), never by the site's rows:
@@ -580,7 +592,7 @@ async function writeOnce(
     add('insO', INSERT_ORDERS, orderInserts, (l) => [site.id, l, nonce]);
     add('updO', UPDATE_ORDERS, orderUpdates, (l) => [site.id, l]);
     add('delL', DELETE_LINES, withLines.filter((l) => l[1] !== null).map(([id, version]) => [id, version]), (l) => [site.id, l]);
-    add('insL', INSERT_LINES, withLines.map(([id, version, lines]) => [id, version, (lines as ReturnType<typeof lineOf>[]).map((l) => LINE_COLUMNS.map((c) => l[c]))]), (l) => [site.id, l, nonce]);
+    add('insL', INSERT_LINES, withLines, (l) => [site.id, l, nonce]);
     add('failedO', FAILED_INSERTS, insertedIds, (l) => [site.id, l, nonce]);
   }
   // The import and this batch, counted once: a batch sent again (after a crash) is written again
