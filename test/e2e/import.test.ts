@@ -104,7 +104,9 @@ describe('npm run import against npm run dev', () => {
     writeFileSync(file, csv(rows));
     const checkpoint = `${file}.import-checkpoint.json`;
     // Slowed down (--rate), so the kill lands in the middle.
-    const child = spawn(process.execPath, [TSX, join(root, 'scripts/import.ts'), '--orders', file, '--batch-size', '250', '--rate', '2500'], { cwd: root, env: env(site), stdio: 'ignore' });
+    // The importer itself, not tsx's CLI (which runs it in a child of its own that a SIGKILL of
+    // the CLI leaves running to the end): node with tsx's loader.
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'scripts/import.ts'), '--orders', file, '--batch-size', '250', '--rate', '2500'], { cwd: root, env: env(site), stdio: 'ignore' });
     const done = new Promise((r) => child.on('exit', r));
     const deadline = Date.now() + 60_000;
     let acknowledged = 0;

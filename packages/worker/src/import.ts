@@ -89,6 +89,8 @@ interface Group {
 type Row = Record<string, unknown>;
 
 const PROFILE_COLUMNS = ['email', 'external_id', ...Object.values(PLAIN), 'isoptin', 'mobile_isoptin', 'tags', 'custom_fields', 'has_account'] as const;
+/** What a write of a stored profile may change: nothing changed, nothing written. */
+const CHANGED_COLUMNS = [...PROFILE_COLUMNS, 'isoptin_at', 'mobile_isoptin_at'];
 
 /**
  * Groups the rows by person: by external_id, else by email; a row joins the group that holds
@@ -135,10 +137,20 @@ function groupRows(goods: Good[], reject: (g: Good, field: string, reason: strin
 
 /** Tags after del then add, in order, without repeats. */
 const mergeTags = (stored: string[], del: string[], add: string[]) => {
-  const kept = stored.filter((t) => !del.includes(t));
+  const kept = del.length ? stored.filter((t) => !del.includes(t)) : [...stored];
   for (const t of add) if (!kept.includes(t)) kept.push(t);
   return kept;
 };
+
+/** The tags column after del then add: the stored text itself when the list is the same. */
+function mergedTagsText(stored: string, del: string[], add: string[]): string {
+  const list = JSON.parse(stored) as string[];
+  const merged = mergeTags(list, del, add);
+  return merged.length === list.length && merged.every((t, i) => t === list[i]) ? stored : JSON.stringify(merged);
+}
+
+const PLAIN_ENTRIES = Object.entries(PLAIN) as [keyof typeof PLAIN, string][];
+const OPTIN_COLUMNS = [['customer_isoptin', 'isoptin'], ['customer_mobile_isoptin', 'mobile_isoptin']] as const;
 
 /**
  * The profile row a group ends as: on a new profile, what it says; on a stored one, what it says
@@ -155,8 +167,8 @@ function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: n
   };
   put('email', p.customer_email);
   if (p.external_id !== undefined && (out.external_id === null || old?.external_id_source === 'tracker')) out.external_id = p.external_id;
-  for (const [field, column] of Object.entries(PLAIN)) put(column, p[field as keyof typeof PLAIN]);
-  for (const [field, column] of [['customer_isoptin', 'isoptin'], ['customer_mobile_isoptin', 'mobile_isoptin']] as const) {
+  for (const [field, column] of PLAIN_ENTRIES) put(column, p[field]);
+  for (const [field, column] of OPTIN_COLUMNS) {
     const v = p[field];
     if (v === undefined || out[column] === v) continue;
     if (fillOnly && out[column] !== null && out[column] !== -1) continue;
@@ -170,7 +182,7 @@ function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: n
   if (auto?.kind === 'registration' && !(old?.has_account === 1)) add.push(auto.tag);
   if (auto?.kind === 'newsletter' && old?.has_account !== 1 && !old?.external_id && old?.isoptin !== 1 && out.isoptin === 1) add.push(auto.tag);
   add.push(...group.categoryTags);
-  out.tags = JSON.stringify(mergeTags(JSON.parse(out.tags as string) as string[], fillOnly ? [] : (p.del_tag ?? []), add));
+  out.tags = mergedTagsText(out.tags as string, fillOnly ? [] : (p.del_tag ?? []), add);
   if (p.custom_fields) {
     const cf = JSON.parse(out.custom_fields as string) as Record<string, string>;
     for (const [id, v] of Object.entries(p.custom_fields)) {
@@ -195,7 +207,7 @@ function profileRow(group: Group, old: Row | undefined, site: IngestSite, now: n
   }
   if (out.external_id !== old.external_id) out.external_id_source = 'import';
   if (out.email !== old.email) out.email_source = 'import';
-  const changed = [...PROFILE_COLUMNS, 'isoptin_at', 'mobile_isoptin_at'].some((c) => out[c] !== old[c]);
+  const changed = CHANGED_COLUMNS.some((c) => out[c] !== old[c]);
   return changed ? { ...out, server_written: 1 } : null;
 }
 
@@ -204,74 +216,108 @@ const ORDER_COLUMNS = ['state', 'amount', 'crea_dt', 'start_service', 'end_servi
 /** "Y-m-d H:i:s" (UTC) as ms: an imported order's received and updated times are its own date. */
 const orderTime = (dt: string) => Date.parse(`${dt.replace(' ', 'T')}Z`);
 
-/** A line as order_lines stores it (its quantity 1 by default). */
-const lineOf = (l: Item) => ({ product_id: l.product_id ?? null, sku: l.sku ?? null, name: l.name ?? null, category: l.category ?? null, quantity: l.quantity ?? 1, unit_price: l.unit_price ?? null });
+/** A line as order_lines stores it (its quantity 1 by default): LINE_COLUMNS' values. */
+const lineOf = (l: Item) => [l.product_id ?? null, l.sku ?? null, l.name ?? null, l.category ?? null, l.quantity ?? 1, l.unit_price ?? null];
 /** The same as linesJsonSql reads it back: the fields set only, in the columns' order. */
-const storedForm = (l: ReturnType<typeof lineOf>) => Object.fromEntries(Object.entries(l).filter(([, v]) => v !== null));
+const storedForm = (l: ReturnType<typeof lineOf>) => Object.fromEntries(LINE_COLUMNS.map((c, i) => [c, l[i]] as const).filter(([, v]) => v !== null));
 
 // Each statement is driven by the batch's rows (json_each first, CROSS JOIN keeps it so; "+" keeps
 // SQLite from scanning by site_id instead of searching by id), never by the site's rows:
-// test/import.test.ts checks the plans.
+// test/import.test.ts checks the plans. A row goes as a JSON list, its values in the order of
+// the statement's columns (value ->> 0, ->> 1, …): SQLite reads a list's values faster than an
+// object's keys, and the lists are a third shorter.
+const positions = (names: readonly string[], v = 'value') => Object.fromEntries(names.map((c, i) => [c, `${v} ->> ${i}`])) as Record<string, string>;
+
+const PROFILE_INSERT_COLUMNS = ['email', 'email_source', 'external_id', 'external_id_source', ...Object.values(PLAIN), 'isoptin', 'isoptin_at', 'isoptin_source', 'mobile_isoptin', 'mobile_isoptin_at', 'mobile_isoptin_source', 'tags', 'custom_fields', 'has_account', 'created_at', 'updated_at', 'created_in'];
 export const INSERT_PROFILES = `
-  INSERT INTO profiles (site_id, email, email_source, external_id, external_id_source, ${Object.values(PLAIN).join(', ')},
-                        isoptin, isoptin_at, isoptin_source, mobile_isoptin, mobile_isoptin_at, mobile_isoptin_source,
-                        tags, custom_fields, has_account, server_written, source, created_at, updated_at, created_in)
-  SELECT ?1, value ->> 'email', value ->> 'email_source', value ->> 'external_id', value ->> 'external_id_source', ${Object.values(PLAIN).map((c) => `value ->> '${c}'`).join(', ')},
-         value ->> 'isoptin', value ->> 'isoptin_at', value ->> 'isoptin_source', value ->> 'mobile_isoptin', value ->> 'mobile_isoptin_at', value ->> 'mobile_isoptin_source',
-         value ->> 'tags', value ->> 'custom_fields', value ->> 'has_account', 1, 'import', value ->> 'created_at', value ->> 'updated_at', value ->> 'created_in'
+  INSERT INTO profiles (site_id, ${PROFILE_INSERT_COLUMNS.join(', ')}, server_written, source)
+  SELECT ?1, ${Object.values(positions(PROFILE_INSERT_COLUMNS)).join(', ')}, 1, 'import'
   FROM json_each(?2) WHERE 1
   ON CONFLICT DO NOTHING
   RETURNING email, external_id`;
 
 const SET_COLUMNS = ['email', 'email_source', 'external_id', 'external_id_source', ...Object.values(PLAIN), 'isoptin', 'isoptin_at', 'isoptin_source', 'mobile_isoptin', 'mobile_isoptin_at', 'mobile_isoptin_source', 'tags', 'custom_fields', 'has_account', 'server_written'];
+const PROFILE_UPDATE_COLUMNS = ['id', 'version', ...SET_COLUMNS];
 
 // The version check: a row another writer changed since it was read is not written (and is
 // read and written again).
+const pu = positions(PROFILE_UPDATE_COLUMNS, 'u.value');
 export const UPDATE_PROFILES = `
-  UPDATE profiles SET ${SET_COLUMNS.map((c) => `${c} = u.value ->> '${c}'`).join(', ')}, version = version + 1, updated_at = ?2
+  UPDATE profiles SET ${SET_COLUMNS.map((c) => `${c} = ${pu[c]}`).join(', ')}, version = version + 1, updated_at = ?2
   FROM json_each(?3) u
-  WHERE profiles.id = u.value ->> 'id' AND +profiles.site_id = ?1 AND profiles.version = u.value ->> 'version'
+  WHERE profiles.id = ${pu.id} AND +profiles.site_id = ?1 AND profiles.version = ${pu.version}
   RETURNING profiles.id`;
 
-/** The profile of an order row `v`: by the group's external_id, else its email (written just before, in the same batch). */
-const profileOf = (v: string) =>
-  `coalesce((SELECT id FROM profiles WHERE site_id = ?1 AND external_id = ${v} ->> 'ext'), (SELECT id FROM profiles WHERE site_id = ?1 AND email = ${v} ->> 'email'))`;
+/** An order row: its group's external_id, else its email, then its columns. */
+const ORDER_ROW = ['idorder', 'ext', 'email', ...ORDER_COLUMNS, 'at'] as const;
+const ORDER_UPDATE_ROW = ['id', 'version', ...ORDER_ROW] as const;
 
+/**
+ * The profile of an order row `v`: by the group's external_id, else its email (written just
+ * before, in the same batch). In a subquery with LIMIT, so that it is searched once a row (not
+ * again for the "IS NOT NULL" that skips a row whose profile is gone).
+ */
+const withProfile = (o: Record<string, string>) =>
+  `SELECT value, CASE WHEN ${o.ext} IS NOT NULL THEN (SELECT id FROM profiles WHERE site_id = ?1 AND external_id = ${o.ext})
+                      ELSE (SELECT id FROM profiles WHERE site_id = ?1 AND email = ${o.email}) END AS pid
+   FROM json_each(?2) LIMIT -1`;
+
+const oi = positions(ORDER_ROW, 'q.value');
+// No RETURNING: the orders this write inserted are those with created_in = ?3 (FAILED_INSERTS).
 export const INSERT_ORDERS = `
-  INSERT INTO orders (site_id, idorder, profile_id, state, amount, crea_dt, start_service, end_service, tags, product_attributes,
-                      pickup_location, store, source, received_at, updated_at, created_in)
-  SELECT ?1, v ->> 'idorder', pid, v ->> 'state', v ->> 'amount', v ->> 'crea_dt', v ->> 'start_service', v ->> 'end_service',
-         v ->> 'tags', v ->> 'product_attributes', v ->> 'pickup_location', v ->> 'store', 'import', v ->> 'at', v ->> 'at', ?3
-  FROM (SELECT r.value AS v, ${profileOf('r.value')} AS pid FROM json_each(?2) r) WHERE pid IS NOT NULL
-  ON CONFLICT DO NOTHING
-  RETURNING idorder`;
+  INSERT INTO orders (site_id, idorder, profile_id, ${ORDER_COLUMNS.join(', ')}, source, received_at, updated_at, created_in)
+  SELECT ?1, ${oi.idorder}, pid, ${ORDER_COLUMNS.map((c) => oi[c]).join(', ')}, 'import', ${oi.at}, ${oi.at}, ?3
+  FROM (${withProfile(positions(ORDER_ROW))}) q WHERE pid IS NOT NULL
+  ON CONFLICT DO NOTHING`;
 
+const ou = positions(ORDER_UPDATE_ROW, 'q.value');
 export const UPDATE_ORDERS = `
-  UPDATE orders SET profile_id = pid, state = u.value ->> 'state', amount = u.value ->> 'amount', crea_dt = u.value ->> 'crea_dt',
-    start_service = u.value ->> 'start_service', end_service = u.value ->> 'end_service', tags = u.value ->> 'tags', product_attributes = u.value ->> 'product_attributes',
-    pickup_location = u.value ->> 'pickup_location', store = u.value ->> 'store', source = 'import', version = version + 1, updated_at = u.value ->> 'at'
-  FROM (SELECT value, ${profileOf('value')} AS pid FROM json_each(?2)) u
-  WHERE orders.id = u.value ->> 'id' AND +orders.site_id = ?1 AND orders.version = u.value ->> 'version' AND pid IS NOT NULL
+  UPDATE orders SET profile_id = pid, ${ORDER_COLUMNS.map((c) => `${c} = ${ou[c]}`).join(', ')}, source = 'import', version = version + 1, updated_at = ${ou.at}
+  FROM (${withProfile(positions(ORDER_UPDATE_ROW))}) q
+  WHERE orders.id = ${ou.id} AND +orders.site_id = ?1 AND orders.version = ${ou.version} AND pid IS NOT NULL
   RETURNING orders.idorder`;
 
-// The lines only of orders this write inserted (created_in = ?3) or updated (the version it gave them).
-const WRITTEN_HERE = `((j.value ->> 'insert' = 1 AND o.created_in = ?3) OR (o.source = 'import' AND o.version = j.value ->> 'version'))`;
-export const DELETE_LINES = `DELETE FROM order_lines WHERE order_id IN (SELECT o.id FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value ->> 'idorder' WHERE ${WRITTEN_HERE})`;
+/** Of the order ids ?2 this write meant to insert, those it did not (another writer had, meanwhile). */
+export const FAILED_INSERTS = `
+  SELECT json_group_array(r.value) AS j FROM json_each(?2) r
+  WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.site_id = ?1 AND o.idorder = r.value AND o.created_in = ?3)`;
+
+// The lines of an order: [idorder, version, [[product_id, sku, name, category, quantity, unit_price], …]],
+// version null for an order this write inserts. Written only for orders this write inserted
+// (created_in = ?3) or updated (the version it gave them); replaced only on those it updated (an
+// order it inserted has none).
+const LINE_COLUMNS = ['product_id', 'sku', 'name', 'category', 'quantity', 'unit_price'] as const;
+const WRITTEN_HERE = `CASE WHEN j.value ->> 1 IS NULL THEN o.created_in = ?3 ELSE o.source = 'import' AND o.version = j.value ->> 1 END`;
+export const DELETE_LINES = `DELETE FROM order_lines WHERE order_id IN (SELECT o.id FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value ->> 0 WHERE o.source = 'import' AND o.version = j.value ->> 1)`;
 export const INSERT_LINES = `
-  INSERT INTO order_lines (order_id, line, product_id, sku, name, category, quantity, unit_price)
-  SELECT o.id, l.key, l.value ->> 'product_id', l.value ->> 'sku', l.value ->> 'name', l.value ->> 'category', l.value ->> 'quantity', l.value ->> 'unit_price'
-  FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value ->> 'idorder' CROSS JOIN json_each(j.value, '$.items') l
+  INSERT INTO order_lines (order_id, line, ${LINE_COLUMNS.join(', ')})
+  SELECT o.id, l.key, ${LINE_COLUMNS.map((_, i) => `l.value ->> ${i}`).join(', ')}
+  FROM json_each(?2) j CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = j.value ->> 0 CROSS JOIN json_each(j.value, '$[2]') l
   WHERE ${WRITTEN_HERE}`;
 
+// The reads answer one JSON value each, a list of rows as lists (json_group_array of json_array):
+// wide rows as D1 result rows cost more to hand over than the SQL that finds them. Only the
+// columns the import uses; readRows names them back.
+const READ_PROFILE_COLUMNS = ['id', 'version', 'api_written', ...SET_COLUMNS.filter((c) => c !== 'server_written')];
 export const READ_PROFILES = `
-  SELECT * FROM profiles WHERE site_id = ?1 AND email IN (SELECT value FROM json_each(?2))
-  UNION
-  SELECT * FROM profiles WHERE site_id = ?1 AND external_id IN (SELECT value FROM json_each(?3))`;
+  SELECT json_group_array(json_array(${READ_PROFILE_COLUMNS.join(', ')})) AS j
+  FROM profiles WHERE id IN (
+    SELECT p.id FROM json_each(?2) e CROSS JOIN profiles p ON p.site_id = ?1 AND p.email = e.value
+    UNION ALL
+    SELECT p.id FROM json_each(?3) x CROSS JOIN profiles p ON p.site_id = ?1 AND p.external_id = x.value)`;
+const READ_ORDER_COLUMNS = ['id', 'idorder', 'version', 'source', ...ORDER_COLUMNS, 'p_ext', 'p_email', 'lines'];
 export const READ_ORDERS = `
-  SELECT o.id, o.idorder, o.version, o.source, o.state, o.amount, o.crea_dt, o.start_service, o.end_service, o.tags, o.product_attributes, o.pickup_location, o.store,
-         p.external_id AS p_ext, p.email AS p_email,
-         ${linesJsonSql('o.id')} AS lines
-  FROM orders o JOIN profiles p ON p.id = o.profile_id WHERE o.site_id = ?1 AND o.idorder IN (SELECT value FROM json_each(?2))`;
+  SELECT json_group_array(json_array(o.id, o.idorder, o.version, o.source, ${ORDER_COLUMNS.map((c) => `o.${c}`).join(', ')}, p.external_id, p.email, json(${linesJsonSql('o.id')}))) AS j
+  FROM json_each(?2) r CROSS JOIN orders o ON o.site_id = ?1 AND o.idorder = r.value JOIN profiles p ON p.id = o.profile_id`;
+
+/** The rows of a read above, as objects by column. */
+function readRows(result: D1Result<{ j: string }>, columns: readonly string[]): Row[] {
+  return (JSON.parse(result.results[0].j) as unknown[][]).map((values) => {
+    const row: Row = {};
+    for (let i = 0; i < columns.length; i++) row[columns[i]] = values[i];
+    return row;
+  });
+}
 
 /**
  * The import's row (made by its first batch) and this batch's, counted into the import only by the
@@ -410,7 +456,9 @@ export async function importBatch(db: D1Database, site: IngestSite, kind: Import
 }
 
 /** JSON lists cut so that none is over ~1 MB: D1 takes at most 2 MB in one bound value. */
-function chunks(rows: Row[], maxChars = 1_000_000): string[] {
+function chunks(rows: unknown[], maxChars = 1_000_000): string[] {
+  const whole = JSON.stringify(rows);
+  if (whole.length <= maxChars) return [whole];
   const out: string[] = [];
   let part: string[] = [];
   let size = 2;
@@ -441,11 +489,11 @@ async function writeOnce(
 ) {
   const emails = groups.flatMap((g) => (g.email === undefined ? [] : [g.email]));
   const exts = groups.flatMap((g) => (g.ext === undefined ? [] : [g.ext]));
-  const [profilesRead, ordersRead] = await db.batch([
+  const [profilesRead, ordersRead] = await db.batch<{ j: string }>([
     db.prepare(READ_PROFILES).bind(site.id, JSON.stringify(emails), JSON.stringify(exts)),
     db.prepare(READ_ORDERS).bind(site.id, JSON.stringify(orderRows.map((r) => r.order!.order_idorder))),
   ]);
-  const stored = profilesRead.results as Row[];
+  const stored = readRows(profilesRead, READ_PROFILE_COLUMNS);
   const byEmail = new Map(stored.filter((p) => p.email !== null).map((p) => [p.email as string, p]));
   const byExt = new Map(stored.filter((p) => p.external_id !== null).map((p) => [p.external_id as string, p]));
 
@@ -482,10 +530,12 @@ async function writeOnce(
   }
 
   // Orders: of a group written; new ones, changed ones, and those the live API wrote, kept.
-  const storedOrders = new Map((ordersRead.results as Row[]).map((o) => [o.idorder as string, o]));
-  const orderInserts: Row[] = [];
-  const orderUpdates: Row[] = [];
-  const withLines: Row[] = [];
+  const storedOrders = new Map(readRows(ordersRead, READ_ORDER_COLUMNS).map((o) => [o.idorder as string, o]));
+  const orderInserts: unknown[][] = [];
+  const orderUpdates: unknown[][] = [];
+  const insertedIds: string[] = [];
+  const updatedIds: string[] = [];
+  const withLines: unknown[][] = [];
   const keptRows = new Set<number>();
   for (const r of orderRows) {
     const g = groupOf.get(r)!;
@@ -496,49 +546,54 @@ async function writeOnce(
       keptRows.add(r.row);
       continue;
     }
-    const next: Row = {
-      idorder: o.order_idorder,
-      ext: g.ext ?? null,
-      email: g.ext === undefined ? (g.email ?? null) : null,
-      state: o.order_state,
-      amount: o.order_amount,
-      crea_dt: o.order_crea_dt,
-      start_service: o.order_start_service ?? (old?.start_service as string | null) ?? null,
-      end_service: o.order_end_service ?? (old?.end_service as string | null) ?? null,
-      tags: JSON.stringify(mergeTags(old ? (JSON.parse(old.tags as string) as string[]) : [], o.del_order_tag ?? [], o.add_order_tag ?? [])),
-      product_attributes: o.product_attributes !== undefined ? JSON.stringify(o.product_attributes) : ((old?.product_attributes as string) ?? '[]'),
-      pickup_location: o.order_pickup_location ?? (old?.pickup_location as string | null) ?? null,
-      store: o.store ?? (old?.store as string | null) ?? null,
-      at: orderTime(o.order_crea_dt!),
-    };
+    // ORDER_ROW's values.
+    const next = [
+      o.order_idorder,
+      g.ext ?? null,
+      g.ext === undefined ? (g.email ?? null) : null,
+      o.order_state,
+      o.order_amount,
+      o.order_crea_dt,
+      o.order_start_service ?? old?.start_service ?? null,
+      o.order_end_service ?? old?.end_service ?? null,
+      JSON.stringify(mergeTags(old ? (JSON.parse(old.tags as string) as string[]) : [], o.del_order_tag ?? [], o.add_order_tag ?? [])),
+      o.product_attributes !== undefined ? JSON.stringify(o.product_attributes) : ((old?.product_attributes as string) ?? '[]'),
+      o.order_pickup_location ?? old?.pickup_location ?? null,
+      o.store ?? old?.store ?? null,
+      orderTime(o.order_crea_dt!),
+    ];
     const lines = o.items?.map(lineOf);
     if (!old) {
       orderInserts.push(next);
-      if (lines?.length) withLines.push({ idorder: o.order_idorder, items: lines, insert: 1 });
+      insertedIds.push(o.order_idorder);
+      if (lines?.length) withLines.push([o.order_idorder, null, lines]);
       continue;
     }
     const sameProfile = (g.ext !== undefined ? old.p_ext === g.ext : old.p_email === g.email) && writtenGroups.get(g) !== 'insert';
-    const sameLines = !lines || JSON.stringify(lines.map(storedForm)) === JSON.stringify(JSON.parse(old.lines as string)); // parsed: REAL 10.0 reads as 10
-    const same = sameProfile && sameLines && old.source === 'import' && ORDER_COLUMNS.every((c) => next[c] === old[c]);
+    const sameLines = !lines || JSON.stringify(lines.map(storedForm)) === JSON.stringify(old.lines); // parsed: REAL 10.0 reads as 10
+    const same = sameProfile && sameLines && old.source === 'import' && ORDER_COLUMNS.every((c, i) => next[3 + i] === old[c]);
     if (same) continue;
-    orderUpdates.push({ ...next, id: old.id, version: old.version });
+    orderUpdates.push([old.id, old.version, ...next]);
+    updatedIds.push(o.order_idorder);
     // The lines of an order this write updates: found by the version it will have.
-    if (lines) withLines.push({ idorder: o.order_idorder, items: lines, version: (old.version as number) + 1 });
+    if (lines) withLines.push([o.order_idorder, (old.version as number) + 1, lines]);
   }
 
-  // Each list in parts of at most ~1 MB (a statement each, still a few per batch).
+  // Each list in parts of at most ~1 MB (a statement each, still a few per batch); none for an empty list.
   const stmts: D1PreparedStatement[] = [];
   const at: Record<string, number[]> = {};
-  const add = (name: string, sqlText: string, lists: string[], bind: (list: string) => unknown[]) => {
-    for (const list of lists) (at[name] ??= []).push(stmts.push(db.prepare(sqlText).bind(...bind(list))) - 1);
+  const add = (name: string, sqlText: string, rows: unknown[], bind: (list: string) => unknown[]) => {
+    if (rows.length) for (const list of chunks(rows)) (at[name] ??= []).push(stmts.push(db.prepare(sqlText).bind(...bind(list))) - 1);
   };
-  add('insP', INSERT_PROFILES, chunks(inserts), (l) => [site.id, l]);
-  add('updP', UPDATE_PROFILES, chunks(updates), (l) => [site.id, now, l]);
+  const values = (rows: Row[], columns: readonly string[]) => rows.map((r) => columns.map((c) => r[c] ?? null));
+  add('insP', INSERT_PROFILES, values(inserts, PROFILE_INSERT_COLUMNS), (l) => [site.id, l]);
+  add('updP', UPDATE_PROFILES, values(updates, PROFILE_UPDATE_COLUMNS), (l) => [site.id, now, l]);
   if (kind === 'orders') {
-    add('insO', INSERT_ORDERS, chunks(orderInserts), (l) => [site.id, l, nonce]);
-    add('updO', UPDATE_ORDERS, chunks(orderUpdates), (l) => [site.id, l]);
-    add('delL', DELETE_LINES, chunks(withLines.map(({ items: _, ...key }) => key)), (l) => [site.id, l, nonce]);
-    add('insL', INSERT_LINES, chunks(withLines), (l) => [site.id, l, nonce]);
+    add('insO', INSERT_ORDERS, orderInserts, (l) => [site.id, l, nonce]);
+    add('updO', UPDATE_ORDERS, orderUpdates, (l) => [site.id, l]);
+    add('delL', DELETE_LINES, withLines.filter((l) => l[1] !== null).map(([id, version]) => [id, version]), (l) => [site.id, l]);
+    add('insL', INSERT_LINES, withLines, (l) => [site.id, l, nonce]);
+    add('failedO', FAILED_INSERTS, insertedIds, (l) => [site.id, l, nonce]);
   }
   // The import and this batch, counted once: a batch sent again (after a crash) is written again
   // (its rows are upserts) but not counted again.
@@ -571,15 +626,15 @@ async function writeOnce(
   const taken = new Set<number>(keptRows);
   const retryOrders: Good[] = [];
   if (kind === 'orders') {
-    const insertedOrders = new Set(rowsOf<{ idorder: string }>('insO').map((r) => r.idorder));
+    const failedInserts = new Set((at.failedO ?? []).flatMap((i) => JSON.parse((results[i].results[0] as { j: string }).j) as string[]));
     const updatedOrders = new Set(rowsOf<{ idorder: string }>('updO').map((r) => r.idorder));
-    const writes = new Map<string, 'insert' | 'update'>([...orderInserts.map((o) => [o.idorder as string, 'insert'] as const), ...orderUpdates.map((o) => [o.idorder as string, 'update'] as const)]);
+    const writes = new Map<string, 'insert' | 'update'>([...insertedIds.map((id) => [id, 'insert'] as const), ...updatedIds.map((id) => [id, 'update'] as const)]);
     for (const r of orderRows) {
       const g = groupOf.get(r)!;
       if (!writtenGroups.has(g) || retrySet.has(g) || keptRows.has(r.row)) continue;
       const id = r.order!.order_idorder;
       const how = writes.get(id);
-      const ok = how === undefined || (how === 'insert' ? insertedOrders.has(id) : updatedOrders.has(id));
+      const ok = how === undefined || (how === 'insert' ? !failedInserts.has(id) : updatedOrders.has(id));
       if (ok) taken.add(r.row);
       else retryOrders.push(r);
     }

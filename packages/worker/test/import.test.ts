@@ -256,10 +256,11 @@ describe('the import statements', () => {
       ['UPDATE_PROFILES', imp.UPDATE_PROFILES, [1, 1, '[]']],
       ['INSERT_ORDERS', imp.INSERT_ORDERS, [1, '[]', 1]],
       ['UPDATE_ORDERS', imp.UPDATE_ORDERS, [1, '[]']],
-      ['DELETE_LINES', imp.DELETE_LINES, [1, '[]', 1]],
+      ['DELETE_LINES', imp.DELETE_LINES, [1, '[]']],
       ['INSERT_LINES', imp.INSERT_LINES, [1, '[]', 1]],
       ['READ_PROFILES', imp.READ_PROFILES, [1, '[]', '[]']],
       ['READ_ORDERS', imp.READ_ORDERS, [1, '[]']],
+      ['FAILED_INSERTS', imp.FAILED_INSERTS, [1, '[]', 1]],
     ] as const) {
       const plan = (await env.DB.prepare(`EXPLAIN QUERY PLAN ${sqlText}`).bind(...params).all<{ detail: string }>()).results.map((r) => r.detail);
       const bySite = plan.filter((d) => /^(SCAN (profiles|orders|order_lines|o|p)\b|SEARCH \w+ USING (COVERING )?INDEX \w+ \(site_id=\?\)$)/.test(d));
