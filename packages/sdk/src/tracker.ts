@@ -62,10 +62,11 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     const ids = events.map((e) => e.id);
     const done = () => queue((all) => all.filter((e) => !ids.includes(e.id)));
     const r = request(events);
-    const blob = get ? undefined : new Blob([r], { type: 'text/plain' });
-    if (blob && nav.sendBeacon?.(url, blob)) return done();
+    // A batch goes as text: both send it as text/plain;charset=UTF-8, which needs no preflight.
+    const body = get ? undefined : r;
+    if (body && nav.sendBeacon?.(url, body)) return done();
     // credentials: sendBeacon sends cookies, and the Worker's Set-Cookie refreshing sbt needs them.
-    fetch(get ? r : url, { method: blob && 'POST', body: blob, keepalive: true, credentials: 'include' }).then((res) => {
+    fetch(get ? r : url, { method: body && 'POST', body, keepalive: true, credentials: 'include' }).then((res) => {
       if (res.status < 500) {
         done();
         if (!res.ok) warn(`HTTP ${res.status}, see the answer`);
