@@ -28,10 +28,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   // Unknown (false) until consent() when required; otherwise all on but targeting (seed 004's categories).
   let given: Consent | false = consent != 'required' && { analytics: true, functional: true };
   /** Whether an event of this type may go, once consent is known. */
-  const allowed = (type: EventType) => {
-    const c = EVENTS[type][0];
-    return c == 'essential' || ((given as Consent)[c] && !(signal && c != 'functional'));
-  };
+  const allowed = (type: EventType, c = EVENTS[type][0]) => c == 'essential' || ((given as Consent)[c] && (c == 'functional' || !signal));
 
   // An id that cannot be a store's is not sent, and said: the events still go, without it.
   if (store != null && !STORE_ID.test(store)) {
@@ -93,8 +90,9 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     if (!given || !nav.onLine) return;
     const now = Date.now();
     const due: Stored[] = [];
-    // -~n is n + 1 and ~~n is n, an undefined n counting 0 (fewer bytes than (n || 0)).
-    queue((all) => all.map((e) => (e.r! > now ? e : (due.push(e), { ...e, n: -~e.n!, r: now + 1e4 * 2 ** Math.min(~~e.n!, 9) }))));
+    // -~n is n + 1, an undefined n counting 0 (fewer bytes than (n || 0) + 1); 1e4 << Math.min(n, 9)
+    // is 10 s × 2^n up to 2^9, an undefined n giving NaN, which << counts 0.
+    queue((all) => all.map((e) => (e.r! > now ? e : (due.push(e), { ...e, n: -~e.n!, r: now + (1e4 << Math.min(e.n!, 9)) }))));
     let batch: Stored[] = [];
     for (const e of due) {
       if (
@@ -117,6 +115,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
 
   const admit = (e: Stored) => {
     if (!allowed(e.type)) return warn(`${e.type} not sent: no ${EVENTS[e.type][0]} consent`);
+    e.sbt = sbt; // the id of now: consent() may have dropped the cookie of the id it was held with
     queue((events) => {
       if (events.push(e) > LIMITS.storedEvents) warn('queue full, oldest event dropped');
       return events.slice(-LIMITS.storedEvents);
@@ -185,7 +184,6 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     else if (readSbt()) {
       dropSbt();
       sbt = randomId();
-      for (const e of held) e.sbt = sbt;
     }
   };
   if (given) keep();
