@@ -43,7 +43,6 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   // Before consent the visitor id lives in memory only; consent() writes the cookie.
   let sbt = readSbt() || randomId();
   const held: Stored[] = [];
-  let timer: ReturnType<typeof setTimeout> | 0 = 0;
 
   /** A request's body (beacon mode: a CollectBatch) or URL (GET mode: one event). */
   const request = (events: Stored[]) =>
@@ -84,8 +83,6 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
    * same instant could both send it: the Worker drops the second id.)
    */
   const flush = () => {
-    clearTimeout(timer);
-    timer = 0;
     // Offline, a beacon would be "queued" and lost: keep the events until the network is back.
     if (!given || !nav.onLine) return;
     const now = Date.now();
@@ -109,9 +106,9 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     }
     if (batch[0]) send(batch);
   };
-  const soon = () => {
-    timer ||= setTimeout(flush, DELAY_MS);
-  };
+  // A flush per call, not one timer kept: the first sends what is due, the later ones find it
+  // gone or marked in flight.
+  const soon = () => setTimeout(flush, DELAY_MS);
 
   const admit = (e: Stored) => {
     if (!allowed(e.type)) return warn(`${e.type} not sent: no ${EVENTS[e.type][0]} consent`);
