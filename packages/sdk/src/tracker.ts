@@ -120,12 +120,25 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     soon();
   };
 
+  // Page views. The URL without its #fragment says whether the page changed (in-page anchors fire
+  // popstate too); the referrer of an SPA page is the page before it, not document.referrer.
+  let seen: string | undefined;
+  const here = () => location.href.split('#')[0];
+  // Emails and the values of these query parameters never leave the page (protocol's redact.ts).
+  const redactor = urlRedactor('' + (redact ?? REDACT_PARAMS)); // a list, or data-redact's "a,b"
+  const clean = (href: string) => redactUrl(href, redactor).slice(0, LIMITS.urlLength);
+  const limit = get ? LIMITS.getUrlBytes : LIMITS.beaconBytes; // one event's request
+
   const tracker = {} as Tracker;
   for (const type in EVENTS)
     tracker[type as EventType] = (data: unknown) => {
+      if (type == 'page') {
+        const referrer = seen ?? document.referrer;
+        seen = here();
+        data ||= { url: clean(location.href), referrer: clean(referrer), title: document.title.slice(0, LIMITS.titleLength) };
+      }
       // No store: undefined, which neither the JSON nor the GET query string carries.
       const e: Stored = { type: type as EventType, id: randomId(), ts: Date.now(), sbt, store, data: data as Stored['data'] };
-      const limit = get ? LIMITS.getUrlBytes : LIMITS.beaconBytes;
       let error = checkEvent(type as EventType, data).join('; ');
       if (!error)
         try {
@@ -138,20 +151,6 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
       else given ? admit(e) : held.push(e);
       return !error;
     };
-
-  // Page views. The URL without its #fragment says whether the page changed (in-page anchors fire
-  // popstate too); the referrer of an SPA page is the page before it, not document.referrer.
-  let seen: string | undefined;
-  const here = () => location.href.split('#')[0];
-  const track = tracker.page;
-  // Emails and the values of these query parameters never leave the page (protocol's redact.ts).
-  const redactor = urlRedactor('' + (redact ?? REDACT_PARAMS)); // a list, or data-redact's "a,b"
-  const clean = (href: string) => redactUrl(href, redactor).slice(0, LIMITS.urlLength);
-  tracker.page = (data) => {
-    const referrer = seen ?? document.referrer;
-    seen = here();
-    return track(data || { url: clean(location.href), referrer: clean(referrer), title: document.title.slice(0, LIMITS.titleLength) });
-  };
 
   if (!off(autoPage)) {
     const changed = () => here() != seen && tracker.page();
