@@ -64,8 +64,8 @@ const list = (v: unknown, max: number, ok: (x: unknown) => unknown) => {
 
 const isObject = (v: unknown): v is Data => !!v && typeof v == 'object' && !Array.isArray(v);
 
-/** Absent and null are "not sent" on the server, and so is "", but where it clears a list. */
-const sent = (v: unknown, code?: Code) => (v === '' ? code == 'attributes' : v != null);
+/** o[k] absent or null is "not sent" on the server, and so is "", but where it clears a list. */
+const sent = (o: Data, k: string, kind?: Code) => (kind == 'attributes' ? o[k] != null : (o[k] ?? '') !== '');
 
 /** The error of one value ("data[x] must be …"), or falsy. */
 export function checkValue(code: Code, v: unknown, at: string): string | false | undefined {
@@ -74,7 +74,7 @@ export function checkValue(code: Code, v: unknown, at: string): string | false |
   if (code == 'items') {
     if (typeof v == 'string' || !list(v, LIMITS.itemsPerCart, isObject)) return `${at} must be a list of items`;
     for (const [i, line] of (v as Data[]).entries()) {
-      const error = checkFields(ITEMS, ITEM_CODES, line, `${at}[${i}]`)[0] || (!sent(line.product_id) && !sent(line.sku) && `${at}[${i}] needs product_id or sku`);
+      const error = checkFields(ITEMS, ITEM_CODES, line, `${at}[${i}]`)[0] || (!sent(line, 'product_id') && !sent(line, 'sku') && `${at}[${i}] needs product_id or sku`);
       if (error) return error;
     }
     return;
@@ -100,7 +100,7 @@ export function checkValue(code: Code, v: unknown, at: string): string | false |
                       ))
                   : code == 'custom_fields'
                     ? isObject(v) &&
-                      list(Object.keys(v), LIMITS.customFieldsPerCall, (id) => /^[1-9]\d{0,9}$/.test(id as string) && (!sent(v[id as string]) || text(v[id as string], LIMITS.customFieldValueLength)))
+                      list(Object.keys(v), LIMITS.customFieldsPerCall, (id) => /^[1-9]\d{0,9}$/.test(id as string) && (!sent(v, id as string) || text(v[id as string], LIMITS.customFieldValueLength)))
                     : s.length <= 254 && PATTERNS[code].test(s)) &&
     `${at} must be ${typeof code == 'number' ? 'text ≤ ' + code : Array.isArray(code) ? 'one of ' + code : LABELS[code] || code}`
   );
@@ -114,24 +114,28 @@ const url = (s: string) => {
 };
 
 /**
- * Every bad field of an object, each named: unknown names (the server refuses them), and with
- * CHECK_VALUES bad values. `names` are the known ones, space-separated; `codes` theirs, in order.
+ * Every bad field of an object (the data, or a line of items), each named: unknown names (the
+ * server refuses them), and with CHECK_VALUES bad values. `known` are the names it may have,
+ * space-separated; `codes` theirs, in order. (Names unlike the callers' let terser inline it.)
  */
-const checkFields = (names: string, codes: Code[], data: unknown, at: string): string[] =>
-  isObject(data)
-    ? Object.keys(data).flatMap(
-        (name, i) =>
-          ((i = names.split(' ').indexOf(name)) < 0
-            ? `${at}[${name}] is unknown`
-            : CHECK_VALUES && sent(data[name], codes[i]) && checkValue(codes[i], data[name], `${at}[${name}]`)) || [],
-      )
-    : [`${at} must be an object`];
+const checkFields = (known: string, codes: Code[], o: Data, where: string): string[] =>
+  Object.keys(o).flatMap(
+    (k, i) =>
+      ((i = known.split(' ').indexOf(k)) < 0 ? `${where}[${k}] is unknown` : CHECK_VALUES && sent(o, k, codes[i]) && checkValue(codes[i], o[k], `${where}[${k}]`)) || [],
+  );
 
-/** The errors of one event's data: none when it may be sent. */
+/**
+ * The errors of one event's data: none when it may be sent. Its required groups are checked
+ * when its fields are good.
+ */
 export function checkEvent(type: EventType, data: unknown): string[] {
   const [, names, required] = EVENTS[type];
+  if (!isObject(data)) return ['data must be an object'];
   const errors = checkFields(names, CODES[type], data, 'data');
-  for (const group of errors.length || !required ? [] : required.split(' '))
-    if (!group.split('|').some((f) => sent((data as Data)[f]))) errors.push(`data[${group}] is required`);
-  return errors;
+  return errors[0]
+    ? errors
+    : required
+        .split(' ')
+        .filter((group) => group && !group.split('|').some((f) => sent(data, f)))
+        .map((group) => `data[${group}] is required`);
 }

@@ -1,14 +1,14 @@
 // The sbt visitor cookie. Set from the page (first party) on the widest domain the browser
 // accepts, so www.shop.example and checkout.shop.example share one visitor.
 import { LIMITS, SBT_PATTERN } from '@shopbeacon/protocol';
-import Cookies from 'js-cookie';
+import { get, put } from './cookie-jar';
 import { randomId } from './id';
 
 /**
  * sbt if already set (by us on an earlier page, or by the Worker) and of the "cookie" kind
  * (SBT_PATTERN is anchored: its match is the whole value), else undefined.
  */
-export const readSbt = () => Cookies.get('sbt')?.match(SBT_PATTERN)?.[0];
+export const readSbt = () => get('sbt')?.match(SBT_PATTERN)?.[0];
 
 /**
  * The widest domain that takes a cookie: for a.b.shop.co.uk the browser refuses co.uk (a
@@ -21,9 +21,9 @@ export function widestDomain(host: string): string | undefined {
   const labels = host.split('.');
   for (let i = labels.length - 2; i >= 0; i--) {
     const domain = labels.slice(i).join('.');
-    Cookies.set('sbt_probe', probe, { domain });
-    if (Cookies.get('sbt_probe') == probe) {
-      Cookies.remove('sbt_probe', { domain });
+    put('sbt_probe', probe, domain);
+    if (get('sbt_probe') == probe) {
+      put('sbt_probe', '', domain, -1);
       return domain;
     }
   }
@@ -35,12 +35,12 @@ export function widestDomain(host: string): string | undefined {
  * cookies). A host-only sbt goes first: it would shadow ours when read.
  */
 export const writeSbt = (id: string) => {
-  Cookies.remove('sbt');
-  Cookies.set('sbt', id, { domain: widestDomain(location.hostname), expires: LIMITS.sbtDays, sameSite: 'lax', secure: location.protocol == 'https:' });
+  put('sbt', '', '', -1);
+  put('sbt', id, widestDomain(location.hostname), LIMITS.sbtDays);
 };
 
 /** Removes sbt, host-only and on the widest domain: the visitor refused what it is for. */
 export const dropSbt = () => {
-  Cookies.remove('sbt');
-  Cookies.remove('sbt', { domain: widestDomain(location.hostname) });
+  put('sbt', '', '', -1);
+  put('sbt', '', widestDomain(location.hostname), -1);
 };

@@ -22,12 +22,10 @@ export function createQueue(name: string) {
     try {
       events = JSON.parse(localStorage[name] || '[]');
     } catch {}
-    if (change) {
-      events = change(events);
-      try {
-        localStorage[name] = JSON.stringify(events);
-      } catch {}
-    }
+    try {
+      // events is changed first: when localStorage throws, the change stays in memory.
+      if (change) localStorage[name] = JSON.stringify((events = change(events)));
+    } catch {}
     return events;
   };
 }

@@ -13,10 +13,11 @@ export function boot(script: HTMLScriptElement) {
   if (!d.key) return warn('data-key missing');
   // The endpoint is the script's own origin (the Worker serves both) unless data-endpoint says otherwise.
   const tracker = createTracker({ ...d, endpoint: d.endpoint || new URL(script.src).origin } as Options);
-  const w = window as unknown as { shopbeacon?: Call & { q?: ArrayLike<unknown>[] } };
+  // q: the stub's arguments objects (iterable, as arrays are), each (name, data).
+  const w = window as unknown as { shopbeacon?: Call & { q?: Parameters<Call>[] } };
   const queued = w.shopbeacon?.q || [];
   const call: Call = (name, data) =>
     typeof tracker[name] == 'function' ? (tracker[name] as (data: unknown) => unknown)(data) : warn(`unknown call ${name}`);
   w.shopbeacon = call;
-  for (const args of queued) call(args[0] as keyof Tracker, args[1]);
+  for (const args of queued) call(...args);
 }

@@ -28,10 +28,7 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   // Unknown (false) until consent() when required; otherwise all on but targeting (seed 004's categories).
   let given: Consent | false = consent != 'required' && { analytics: true, functional: true };
   /** Whether an event of this type may go, once consent is known. */
-  const allowed = (type: EventType) => {
-    const c = EVENTS[type][0];
-    return c == 'essential' || ((given as Consent)[c] && !(signal && c != 'functional'));
-  };
+  const allowed = (type: EventType, c = EVENTS[type][0]) => c == 'essential' || ((given as Consent)[c] && (c == 'functional' || !signal));
 
   // An id that cannot be a store's is not sent, and said: the events still go, without it.
   if (store != null && !STORE_ID.test(store)) {
@@ -46,7 +43,6 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
   // Before consent the visitor id lives in memory only; consent() writes the cookie.
   let sbt = readSbt() || randomId();
   const held: Stored[] = [];
-  let timer: ReturnType<typeof setTimeout> | 0 = 0;
 
   /** A request's body (beacon mode: a CollectBatch) or URL (GET mode: one event). */
   const request = (events: Stored[]) =>
@@ -62,10 +58,11 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     const ids = events.map((e) => e.id);
     const done = () => queue((all) => all.filter((e) => !ids.includes(e.id)));
     const r = request(events);
-    const blob = get ? undefined : new Blob([r], { type: 'text/plain' });
-    if (blob && nav.sendBeacon?.(url, blob)) return done();
+    // A batch goes as text: both send it as text/plain;charset=UTF-8, which needs no preflight.
+    const body = get ? undefined : r;
+    if (body && nav.sendBeacon?.(url, body)) return done();
     // credentials: sendBeacon sends cookies, and the Worker's Set-Cookie refreshing sbt needs them.
-    fetch(get ? r : url, { method: blob && 'POST', body: blob, keepalive: true, credentials: 'include' }).then((res) => {
+    fetch(get ? r : url, { method: body && 'POST', body, keepalive: true, credentials: 'include' }).then((res) => {
       if (res.status < 500) {
         done();
         if (!res.ok) warn(`HTTP ${res.status}, see the answer`);
@@ -86,14 +83,13 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
    * same instant could both send it: the Worker drops the second id.)
    */
   const flush = () => {
-    clearTimeout(timer);
-    timer = 0;
     // Offline, a beacon would be "queued" and lost: keep the events until the network is back.
     if (!given || !nav.onLine) return;
     const now = Date.now();
     const due: Stored[] = [];
-    // -~n is n + 1 and ~~n is n, an undefined n counting 0 (fewer bytes than (n || 0)).
-    queue((all) => all.map((e) => (e.r! > now ? e : (due.push(e), { ...e, n: -~e.n!, r: now + 1e4 * 2 ** Math.min(~~e.n!, 9) }))));
+    // -~n is n + 1, an undefined n counting 0 (fewer bytes than (n || 0) + 1); 1e4 << Math.min(n, 9)
+    // is 10 s × 2^n up to 2^9, an undefined n giving NaN, which << counts 0.
+    queue((all) => all.map((e) => (e.r! > now ? e : (due.push(e), { ...e, n: -~e.n!, r: now + (1e4 << Math.min(e.n!, 9)) }))));
     let batch: Stored[] = [];
     for (const e of due) {
       if (
@@ -110,12 +106,13 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     }
     if (batch[0]) send(batch);
   };
-  const soon = () => {
-    timer ||= setTimeout(flush, DELAY_MS);
-  };
+  // A flush per call, not one timer kept: the first sends what is due, the later ones find it
+  // gone or marked in flight.
+  const soon = () => setTimeout(flush, DELAY_MS);
 
   const admit = (e: Stored) => {
     if (!allowed(e.type)) return warn(`${e.type} not sent: no ${EVENTS[e.type][0]} consent`);
+    e.sbt = sbt; // the id of now: consent() may have dropped the cookie of the id it was held with
     queue((events) => {
       if (events.push(e) > LIMITS.storedEvents) warn('queue full, oldest event dropped');
       return events.slice(-LIMITS.storedEvents);
@@ -123,12 +120,25 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     soon();
   };
 
+  // Page views. The URL without its #fragment says whether the page changed (in-page anchors fire
+  // popstate too); the referrer of an SPA page is the page before it, not document.referrer.
+  let seen: string | undefined;
+  const here = () => location.href.split('#')[0];
+  // Emails and the values of these query parameters never leave the page (protocol's redact.ts).
+  const redactor = urlRedactor('' + (redact ?? REDACT_PARAMS)); // a list, or data-redact's "a,b"
+  const clean = (href: string) => redactUrl(href, redactor).slice(0, LIMITS.urlLength);
+  const limit = get ? LIMITS.getUrlBytes : LIMITS.beaconBytes; // one event's request
+
   const tracker = {} as Tracker;
   for (const type in EVENTS)
     tracker[type as EventType] = (data: unknown) => {
+      if (type == 'page') {
+        const referrer = seen ?? document.referrer;
+        seen = here();
+        data ||= { url: clean(location.href), referrer: clean(referrer), title: document.title.slice(0, LIMITS.titleLength) };
+      }
       // No store: undefined, which neither the JSON nor the GET query string carries.
       const e: Stored = { type: type as EventType, id: randomId(), ts: Date.now(), sbt, store, data: data as Stored['data'] };
-      const limit = get ? LIMITS.getUrlBytes : LIMITS.beaconBytes;
       let error = checkEvent(type as EventType, data).join('; ');
       if (!error)
         try {
@@ -141,20 +151,6 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
       else given ? admit(e) : held.push(e);
       return !error;
     };
-
-  // Page views. The URL without its #fragment says whether the page changed (in-page anchors fire
-  // popstate too); the referrer of an SPA page is the page before it, not document.referrer.
-  let seen: string | undefined;
-  const here = () => location.href.split('#')[0];
-  const track = tracker.page;
-  // Emails and the values of these query parameters never leave the page (protocol's redact.ts).
-  const redactor = urlRedactor('' + (redact ?? REDACT_PARAMS)); // a list, or data-redact's "a,b"
-  const clean = (href: string) => redactUrl(href, redactor).slice(0, LIMITS.urlLength);
-  tracker.page = (data) => {
-    const referrer = seen ?? document.referrer;
-    seen = here();
-    return track(data || { url: clean(location.href), referrer: clean(referrer), title: document.title.slice(0, LIMITS.titleLength) });
-  };
 
   if (!off(autoPage)) {
     const changed = () => here() != seen && tracker.page();
@@ -184,7 +180,6 @@ export function createTracker({ key, endpoint, transport, consent, autoPage, hon
     else if (readSbt()) {
       dropSbt();
       sbt = randomId();
-      for (const e of held) e.sbt = sbt;
     }
   };
   if (given) keep();

@@ -1,7 +1,7 @@
 import Cookies from 'js-cookie';
 import { describe, expect, it, vi } from 'vitest';
 import { readSbt, widestDomain, writeSbt } from '../src/cookie';
-import lite from '../src/cookie-lite';
+import * as lite from '../src/cookie-lite';
 import { createTracker } from '../src/index';
 import { freshKey, openPage, settle } from './helpers';
 
@@ -78,14 +78,14 @@ describe('sbt cookie', () => {
   });
 });
 
-describe("cookie-lite, js-cookie's place in the script tag", () => {
-  /** src/cookie.ts as the npm build has it (js-cookie), or as the script tag has it (cookie-lite). */
+describe("cookie-lite, cookie-jar's place (js-cookie's calls) in the script tag", () => {
+  /** src/cookie.ts as the npm build has it (cookie-jar: js-cookie), or as the script tag has it (cookie-lite). */
   async function cookieModule(withLite: boolean) {
     vi.resetModules();
-    if (withLite) vi.doMock('js-cookie', () => import('../src/cookie-lite'));
-    else vi.doUnmock('js-cookie');
+    if (withLite) vi.doMock('../src/cookie-jar', () => import('../src/cookie-lite'));
+    else vi.doUnmock('../src/cookie-jar');
     const module = await import('../src/cookie');
-    vi.doUnmock('js-cookie');
+    vi.doUnmock('../src/cookie-jar');
     return module;
   }
 

@@ -47,28 +47,24 @@ export function openPage(url = 'https://www.shop.example/', nav: { gpc?: boolean
   clearCookies();
   localStorage.clear();
   sessionStorage.clear();
-  const blobs: Promise<void>[] = [];
   const page: Page = {
     sent: [],
     beaconAnswer: true,
     fetchAnswer: 200,
     warnings: [],
     async batches() {
-      await Promise.all(blobs);
       return page.sent.filter((s) => s.body !== undefined).map((s) => JSON.parse(s.body!));
     },
   };
-  const record = (s: Sent, blob?: unknown) => {
+  /** A text body, typed as the Fetch standard types a string. */
+  const record = (s: Sent, body?: unknown) => {
     page.sent.push(s);
-    if (blob instanceof Blob) {
-      s.type = blob.type;
-      blobs.push(blob.text().then((t) => void (s.body = t)));
-    }
+    if (typeof body == 'string') Object.assign(s, { body, type: 'text/plain;charset=UTF-8' });
   };
   const sendBeacon = nav.noBeacon
     ? undefined
-    : vi.fn((url: string, blob: Blob) => {
-        if (page.beaconAnswer) record({ url, via: 'beacon', method: 'POST' }, blob);
+    : vi.fn((url: string, body: BodyInit) => {
+        if (page.beaconAnswer) record({ url, via: 'beacon', method: 'POST' }, body);
         return page.beaconAnswer;
       });
   Object.defineProperty(navigator, 'sendBeacon', { value: sendBeacon, configurable: true, writable: true });

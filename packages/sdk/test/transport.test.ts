@@ -6,7 +6,7 @@ import { ENDPOINT, freshKey, openPage, order, settle, testTracker } from './help
 const tracker = testTracker;
 
 describe('beacon transport', () => {
-  it('POSTs one CollectBatch as a text/plain blob to {endpoint}/collect within a second', async () => {
+  it('POSTs one CollectBatch as text (text/plain, no preflight) to {endpoint}/collect within a second', async () => {
     const page = openPage();
     const t = tracker({ key: 'pk_beacon1', endpoint: ENDPOINT + '/' });
     t.page({ url: 'https://www.shop.example/a', title: 'A' });
@@ -16,7 +16,7 @@ describe('beacon transport', () => {
     await settle(500);
     expect(page.sent.map((s) => [s.via, s.url])).toEqual([['beacon', ENDPOINT + '/collect']]);
     const [batch] = await page.batches();
-    expect(page.sent[0].type).toBe('text/plain');
+    expect(page.sent[0].type).toBe('text/plain;charset=UTF-8');
     expect(Object.keys(batch)).toEqual(['key', 'events']);
     expect(batch.key).toBe('pk_beacon1');
     expect(batch.events.map((e) => [e.type, e.data])).toEqual([
@@ -91,7 +91,7 @@ describe('beacon transport', () => {
     expect(navigator.sendBeacon).toHaveBeenCalledTimes(1);
     expect(page.sent.map((s) => [s.via, s.method, s.url])).toEqual([['fetch', 'POST', ENDPOINT + '/collect']]);
     expect(page.sent[0].init).toMatchObject({ keepalive: true, credentials: 'include' });
-    expect(page.sent[0].type).toBe('text/plain');
+    expect(page.sent[0].type).toBe('text/plain;charset=UTF-8');
     const [batch] = await page.batches();
     expect(batch.events[0].type).toBe('page');
     expect(localStorage.getItem(`sbq:${batch.key}`)).toBe('[]');
