@@ -37,6 +37,8 @@ export interface CollectDeps {
   orderForm: (tag: string, n: number) => string;
   basic: (publicKey: string, privateKey: string) => string;
   log: (msg: string) => void;
+  /** CPU seconds so far of the workerd that runs the Worker and its D1. */
+  workerCpuS: () => number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,6 +81,8 @@ interface Load {
   errors: number;
   p50: number;
   p99: number;
+  /** CPU ms of the Worker's workerd per answered request (when measured). */
+  cpuMs?: number;
 }
 
 /** One autocannon run; every answer counted by status, latencies of every one. */
@@ -145,7 +149,9 @@ export async function measureCollect(deps: CollectDeps) {
   const answered: Record<Route, number> = { bare: 0, insert: 0, sync: 0, queued: 0, live: 0 };
   const sent: Record<Route, number> = { ...answered };
   const run = async (route: Route, durationS: number) => {
-    const r = await load(base, { path: routes[route].path, method: 'POST', headers: text, setup: (req) => (sent[route]++, { ...req, body: beacon(routes[route].site.publicKey) }), connections: COLLECT.connections, durationS });
+    const cpu0 = deps.workerCpuS();
+    const r: Load = await load(base, { path: routes[route].path, method: 'POST', headers: text, setup: (req) => (sent[route]++, { ...req, body: beacon(routes[route].site.publicKey) }), connections: COLLECT.connections, durationS });
+    r.cpuMs = round(((deps.workerCpuS() - cpu0) * 1000) / Math.max(1, r.s2xx), 3);
     answered[route] += r.s2xx;
     return r;
   };
@@ -156,7 +162,7 @@ export async function measureCollect(deps: CollectDeps) {
     for (const route of round_ % 2 ? [...order].reverse() : order) {
       const w = await run(route, COLLECT.durationS);
       windows[route].push(w);
-      log(`  round ${round_ + 1} ${route}: ${w.rps} req/s, p50 ${w.p50} ms, p99 ${w.p99} ms, status ${JSON.stringify(w.status)}, errors ${w.errors}`);
+      log(`  round ${round_ + 1} ${route}: ${w.rps} req/s, p50 ${w.p50} ms, p99 ${w.p99} ms, ${w.cpuMs} ms workerd CPU a request, status ${JSON.stringify(w.status)}, errors ${w.errors}`);
     }
   }
   const check = (c: Awaited<ReturnType<typeof count>>, route: Route, drainS: number) => ({
@@ -187,9 +193,11 @@ export async function measureCollect(deps: CollectDeps) {
   log(`collect: held, then drained by the consumer alone: ${JSON.stringify(held)}`);
   const rps = (r: Route) => median(windows[r].map((w) => w.rps));
   const ratios = (r: Route) => windows[r].map((w, i) => round(w.rps / windows.bare[i].rps, 3));
+  // What the throughput would be if the Worker's CPU were all that limited it: bare's CPU a request over the route's.
+  const cpuRatios = (r: Route) => windows[r].map((w, i) => round(windows.bare[i].cpuMs! / w.cpuMs!, 3));
   const throughput = Object.fromEntries(
-    (Object.keys(routes) as Route[]).map((r) => [r, { rps: rps(r), p50: median(windows[r].map((w) => w.p50)), p99: median(windows[r].map((w) => w.p99)), vsBare: round(median(ratios(r)), 3), roundRatios: ratios(r), non2xx: windows[r].reduce((s, w) => s + w.requests - w.s2xx, 0), errors: windows[r].reduce((s, w) => s + w.errors, 0) }]),
-  ) as Record<Route, { rps: number; p50: number; p99: number; vsBare: number; roundRatios: number[]; non2xx: number; errors: number }>;
+    (Object.keys(routes) as Route[]).map((r) => [r, { rps: rps(r), p50: median(windows[r].map((w) => w.p50)), p99: median(windows[r].map((w) => w.p99)), vsBare: round(median(ratios(r)), 3), roundRatios: ratios(r), cpuMs: median(windows[r].map((w) => w.cpuMs!)), vsBareByCpu: round(median(cpuRatios(r)), 3), non2xx: windows[r].reduce((s, w) => s + w.requests - w.s2xx, 0), errors: windows[r].reduce((s, w) => s + w.errors, 0) }]),
+  ) as Record<Route, { rps: number; p50: number; p99: number; vsBare: number; roundRatios: number[]; cpuMs: number; vsBareByCpu: number; non2xx: number; errors: number }>;
   const integrity = { held, live };
 
   // 3. The bounded load test: three kinds of client at once, for COLLECT.loadS.
@@ -243,11 +251,11 @@ export type CollectFigures = Awaited<ReturnType<typeof measureCollect>>;
 export function printCollect(f: CollectFigures, table: (head: string[], rows: (string | number)[][]) => void) {
   console.log(`\n/collect through Queues (bench/collect.ts; ${f.parameters.rounds} rounds of ${f.parameters.durationS} s, ${f.parameters.connections} connections, a 5-event beacon, straight at workerd; medians):`);
   table(
-      ['route', 'req/s', 'p50 ms', 'p99 ms', 'ratio to bare (rounds)', 'non-2xx'],
-      (Object.entries(f.throughput) as [string, CollectFigures['throughput']['bare']][]).map(([r, t]) => [r, t.rps, t.p50, t.p99, `${t.vsBare} (${t.roundRatios.join(', ')})`, t.non2xx + t.errors]),
+      ['route', 'req/s', 'p50 ms', 'p99 ms', 'ratio to bare (rounds)', 'workerd CPU ms/req', 'ratio by CPU', 'non-2xx'],
+      (Object.entries(f.throughput) as [string, CollectFigures['throughput']['bare']][]).map(([r, t]) => [r, t.rps, t.p50, t.p99, `${t.vsBare} (${t.roundRatios.join(', ')})`, t.cpuMs, t.vsBareByCpu, t.non2xx + t.errors]),
   );
   const q = f.throughput.queued.vsBare;
-  console.log(`queued /collect (request path, producer held) / bare route: ${q} (goal ≥ ${f.goal.queuedVsBare}: ${q >= f.goal.queuedVsBare ? 'met' : 'NOT met'}); queued live (consumer on the same cores) / bare: ${f.throughput.live.vsBare}; synchronous /collect / bare: ${f.throughput.sync.vsBare}; single insert / bare: ${f.throughput.insert.vsBare}`);
+  console.log(`queued /collect (request path, producer held) / bare route: ${q} (goal ≥ ${f.goal.queuedVsBare}: ${q >= f.goal.queuedVsBare ? 'met' : 'NOT met'}; by the Worker's CPU a request: ${f.throughput.queued.vsBareByCpu}); queued live (consumer on the same cores) / bare: ${f.throughput.live.vsBare}; synchronous /collect / bare: ${f.throughput.sync.vsBare}; single insert / bare: ${f.throughput.insert.vsBare}`);
   for (const [what, i] of [['queued, held then released', f.integrity.held], ['queued live', f.integrity.live]] as const)
     console.log(`${what}: events answered 204 ${i.answered} (sent ${i.sent}), stored ${i.stored} (distinct ${i.distinct}, usage counter ${i.usage}): lost ${i.lost}, doubled ${i.doubled}; drained ${i.drainS} s after the load stopped${'eventsPerS' in i ? ` (released), ${i.messages} messages, the consumer alone at ${i.eventsPerS} events/s` : ''}`);
   const m = f.mixed;

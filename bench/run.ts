@@ -921,9 +921,11 @@ async function collectSection(commit: string) {
   log(`starting node scripts/dev.mjs bench/worker.ts for the collect section (state ${state}) …`);
   server = await startServer();
   log(`ready on ${server.base}`);
-  const base = await runtimeBase(server);
-  if (!base) throw new Error('cannot find the port of the workerd that runs the Worker (for the collect section)');
-  const figures = await measureCollect({ base, createSite, orderForm, basic, log });
+  const runtime = await runtimeProcess(server);
+  if (!runtime) throw new Error('cannot find the workerd that runs the Worker (for the collect section)');
+  // CPU seconds of the workerd that runs the Worker and its D1 (and, live, the consumer).
+  const workerCpuS = () => (procs().find((p) => p.pid === runtime.pid)?.ticks ?? NaN) / CLK_TCK;
+  const figures = await measureCollect({ base: runtime.base, createSite, orderForm, basic, log, workerCpuS });
   const { throughput, integrity, mixed } = figures;
   for (const [route, t] of Object.entries(throughput)) if (t.non2xx + t.errors) failures.push(`collect ${route}: ${t.non2xx} non-2xx, ${t.errors} errors`);
   for (const [what, i] of Object.entries(integrity)) if (i.lost || i.doubled) failures.push(`collect ${what}: ${i.lost} events lost, ${i.doubled} doubled`);
