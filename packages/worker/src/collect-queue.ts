@@ -28,6 +28,8 @@ export interface CollectMessage extends Taken {
   method: string;
   /** What was sent, redacted and cut as the rejected-requests log keeps it. */
   sent: string;
+  /** Attempts an earlier copy of this message made before it was deferred (sent again as it was). */
+  tries?: number;
   /** On the way to the dead-letter queue: the error of the last attempt, and how many there were. */
   error?: string;
   attempts?: number;
@@ -42,10 +44,20 @@ export const COLLECT_RETRY_DELAYS_S = [30, 120, 600, 3_600, 21_600];
 export const COLLECT_ATTEMPTS = COLLECT_RETRY_DELAYS_S.length + 1;
 
 /**
- * D1's queries per invocation on the Workers Free plan: a consumer invocation stays within it. A
- * message beyond it is sent to the queue again (a deferral, not an attempt).
+ * D1's queries per invocation on the Workers Free plan: a consumer invocation stays within it
+ * (COLLECT_QUERIES_PER_INVOCATION raises it: 1,000 on the Paid plan). A message beyond it is sent
+ * to the queue again (a deferral, not an attempt: its attempts so far go with it).
  */
 export const QUERIES_PER_INVOCATION = 50;
+const queryBudget = (env: Env) => {
+  const set = Number(env.COLLECT_QUERIES_PER_INVOCATION);
+  return Number.isInteger(set) && set >= QUERIES_PER_INVOCATION ? set : QUERIES_PER_INVOCATION;
+};
+/** A deferral's sendBatch stays under Queues' 256 KB a batch. */
+const DEFER_BATCH_BYTES = 200_000;
+
+/** Attempts of this message so far, this one included, over all its copies. */
+const attemptsOf = (m: Message<CollectMessage>) => m.attempts + (m.body.tries ?? 0);
 /** The most a site's log writes take: one insert for each kind of drop, and the log's cap. */
 const LOG_QUERIES = 6;
 
@@ -93,6 +105,7 @@ export async function handleCollectQueue(batch: MessageBatch<CollectMessage>, en
   const logs = new Map<number, Map<string, LogEntry>>();
   const chunks = new Map<string, Chunk>();
   const deferred: Message<CollectMessage>[] = [];
+  const budget = queryBudget(env);
   let queries = 1; // the sites
   for (const m of batch.messages) {
     const site = sites.get(m.body.site);
@@ -107,25 +120,15 @@ export async function handleCollectQueue(batch: MessageBatch<CollectMessage>, en
     const log = logs.get(site.id) ?? new Map<string, LogEntry>();
     const cost = (logs.has(site.id) ? 0 : LOG_QUERIES) + extraQueries(site, kept, m.body.at);
     // A retried message is written alone, so that one that cannot be written holds up no other.
-    const key = m.attempts > 1 ? `retry ${m.id}` : `${site.id} ${usageDay(m.body.at)}`;
+    const key = attemptsOf(m) > 1 ? `retry ${m.id}` : `${site.id} ${usageDay(m.body.at)}`;
     const chunk = chunks.get(key);
     const more = cost + (chunk ? 0 : 3); // a new chunk: its rows, usage and claim
-    if (queries + more > QUERIES_PER_INVOCATION && (chunk || chunks.size)) {
+    if (queries + more > budget && (chunk || chunks.size)) {
       deferred.push(m);
       continue;
     }
     queries += more;
     logs.set(site.id, log);
-    const refused = m.body.events.filter(({ ev }) => ev.errors);
-    m.body.events = kept;
-    logEntry(
-      log,
-      'refused',
-      m.body,
-      () => ({ status: 204, code: 'refused_when_written', message: "event(s) taken by /collect were refused when written: the site's settings changed in between (see fields)." }),
-      refused.flatMap(({ ev }) => ev.errors!),
-      refused.length,
-    );
     if (chunk) chunk.messages.push(m);
     else chunks.set(key, { site, messages: [m], queries: more });
   }
@@ -140,30 +143,36 @@ export async function handleCollectQueue(batch: MessageBatch<CollectMessage>, en
 
 /** One chunk in one batch. Failed: each message retried, or after its last attempt dead-lettered with the error. */
 async function writeChunk(env: Env, chunk: Chunk, log: Map<string, LogEntry>, triggers: Enqueued[], now: number) {
+  const refused = new Map(chunk.messages.map((m) => [m, m.body.events.filter(({ ev }) => ev.errors)]));
+  for (const m of chunk.messages) m.body.events = m.body.events.filter(({ ev }) => !ev.errors);
   const messages = chunk.messages.filter((m) => m.body.events.length);
-  for (const m of chunk.messages) if (!m.body.events.length) m.ack();
-  if (!messages.length) return;
   try {
-    const result = await writeTaken(env.DB, chunk.site, messages.map((m) => m.body), now);
+    const result = messages.length ? await writeTaken(env.DB, chunk.site, messages.map((m) => m.body), now) : { written: [], triggers: [] };
     triggers.push(...result.triggers);
+    // What this invocation dropped is logged once the chunk is written: a failed chunk logs nothing, its retry will.
+    for (const [m, r] of refused)
+      logEntry(log, 'refused', m.body, () => ({ status: 204, code: 'refused_when_written', message: "event(s) taken by /collect were refused when written: the site's settings changed in between (see fields)." }), r.flatMap(({ ev }) => ev.errors!), r.length);
     result.written.forEach((w, n) => {
       const m = messages[n].body;
       logEntry(log, 'duplicate', m, () => ({ status: 204, code: 'duplicate_dropped', message: 'event(s) already received were dropped (a retry).' }), w.duplicates);
       logEntry(log, 'server', m, () => ({ status: 204, code: 'server_order_kept', message: "order event(s) of the browser named orders the shop's server had sent: they were kept as the server sent them." }), w.serverOrders);
-      if (w.overQuota)
-        logEntry(
-          log,
-          'quota',
-          m,
-          () => ({ status: 204, code: 'daily_quota_reached', message: "event(s) were dropped: this site's daily event quota (the daily_event_quota setting) was used up when they were written." }),
-          m.events.map(({ i, ev }) => ({ field: idField(m, i), reason: `event ${ev.id} dropped: daily quota used up` })),
-        );
+      if (!w.overQuota) return;
+      const repeats = new Set(w.duplicates.map((d) => d.field));
+      logEntry(
+        log,
+        'quota',
+        m,
+        () => ({ status: 204, code: 'daily_quota_reached', message: "event(s) were dropped: this site's daily event quota (the daily_event_quota setting) was used up when they were written." }),
+        m.events.filter(({ i }) => !repeats.has(idField(m, i))).map(({ i, ev }) => ({ field: idField(m, i), reason: `event ${ev.id} dropped: daily quota used up` })),
+      );
     });
-    for (const m of messages) m.ack();
+    for (const m of chunk.messages) m.ack();
   } catch (e) {
     const error = String(e instanceof Error ? e.message : e).slice(0, 500);
     console.error(`collect queue: ${messages.length} message(s) of site ${chunk.site.id} not written:`, error);
-    await Promise.all(messages.map((m) => retryOrDeadLetter(env, m, error)));
+    // Retried with the events the site refuses still in it, marked: they are logged when it is written.
+    for (const [m, r] of refused) m.body.events = [...m.body.events, ...r].sort((a, b) => a.i - b.i);
+    await Promise.all(chunk.messages.map((m) => retryOrDeadLetter(env, m, error)));
   }
 }
 
@@ -174,9 +183,12 @@ function retryDelay(env: Env, attempt: number) {
 }
 
 async function retryOrDeadLetter(env: Env, m: Message<CollectMessage>, error: string) {
-  if (m.attempts < COLLECT_ATTEMPTS || !env.EVENTS_DLQ) return m.retry({ delaySeconds: retryDelay(env, m.attempts) });
+  const attempts = attemptsOf(m);
+  // A deferred copy's queue counts its own attempts from 1: past the last one overall, it is dead-lettered here.
+  if (attempts < COLLECT_ATTEMPTS || !env.EVENTS_DLQ) return m.retry({ delaySeconds: retryDelay(env, attempts) });
   try {
-    await env.EVENTS_DLQ.send({ ...m.body, error, attempts: m.attempts }, { contentType: 'json' });
+    const { tries: _, ...body } = m.body;
+    await env.EVENTS_DLQ.send({ ...body, error, attempts }, { contentType: 'json' });
     m.ack();
   } catch (e) {
     // The queue's own dead-lettering takes it, without the error.
@@ -185,16 +197,34 @@ async function retryOrDeadLetter(env: Env, m: Message<CollectMessage>, error: st
   }
 }
 
-/** Messages past this invocation's queries: sent again, as they are (their attempts start again). */
+/**
+ * Messages past this invocation's queries: sent again as they are, with the attempts they made
+ * (their new copy's count starts at 1), in sendBatch calls under Queues' 256 KB. What the queue
+ * does not take is retried.
+ */
 async function defer(env: Env, messages: Message<CollectMessage>[]) {
-  if (!messages.length) return;
-  try {
-    await env.EVENTS!.sendBatch(messages.map((m) => ({ body: m.body, contentType: 'json' as const })));
-    for (const m of messages) m.ack();
-  } catch (e) {
-    console.error('collect queue: could not defer messages:', e);
-    for (const m of messages) m.retry();
+  const parts: Message<CollectMessage>[][] = [];
+  let bytes = Infinity;
+  for (const m of messages) {
+    const size = JSON.stringify(m.body).length + 100;
+    if (bytes + size > DEFER_BATCH_BYTES || parts.at(-1)!.length === 100) {
+      parts.push([]);
+      bytes = 0;
+    }
+    parts.at(-1)!.push(m);
+    bytes += size;
   }
+  await Promise.all(
+    parts.map(async (part) => {
+      try {
+        await env.EVENTS!.sendBatch(part.map((m) => ({ body: { ...m.body, tries: attemptsOf(m) - 1 }, contentType: 'json' as const })));
+        for (const m of part) m.ack();
+      } catch (e) {
+        console.error('collect queue: could not defer messages:', e);
+        for (const m of part) m.retry();
+      }
+    }),
+  );
 }
 
 /** The drops of every site in one batch: an insert each, and each site's cap. */

@@ -120,12 +120,13 @@ export type TimedEvent = CheckedEvent & { at: number };
  * account/order/optin, the upserts, guarded so that they run only when this batch wrote the
  * event row: a retried event changes nothing. One statement for the rows, not one per event: D1
  * counts every statement of a batch against its queries per invocation (50 on the Free plan),
- * and a batch may hold 100 page views. The events share the UTC day of `now` (the queue's
- * consumer groups them so); each keeps the time of its own request.
+ * and a batch may hold 100 page views. The events are counted on the UTC day of `day` (a
+ * request's time: the queue's consumer groups requests by their day); each keeps the time of its
+ * own request.
  */
-export function collectStatements(site: IngestSite, events: TimedEvent[], now: number, requestId: number) {
+export function collectStatements(site: IngestSite, events: TimedEvent[], day: number, requestId: number) {
   const rows = events.map((ev) => ({ id: ev.id, type: ev.type, sbt: ev.sbt, store: ev.store ?? null, data: JSON.stringify(withoutEmails(ev)), ts: ev.ts, at: ev.at }));
-  const day = usageDay(now);
+  const usage = usageDay(day);
   const stmts: Stmt[] = [
     {
       // In the order sent (ORDER BY key: the row ids, hence "newest first", follow it).
@@ -136,14 +137,14 @@ export function collectStatements(site: IngestSite, events: TimedEvent[], now: n
             WHERE coalesce((SELECT events FROM site_usage WHERE site_id = ?1 AND day = ?4), 0) < ?5
             ORDER BY key
             ON CONFLICT (site_id, event_id) DO NOTHING RETURNING event_id`,
-      params: [site.id, requestId, JSON.stringify(rows), day, site.settings.daily_event_quota],
+      params: [site.id, requestId, JSON.stringify(rows), usage, site.settings.daily_event_quota],
     },
     {
       // The rows this batch wrote, found by the unique index (site_id, event_id).
       sql: `INSERT INTO site_usage (site_id, day, events)
             SELECT ?1, ?2, count(*) FROM json_each(?3) j JOIN events e ON e.site_id = ?1 AND e.event_id = j.value WHERE e.request_id = ?4
             ON CONFLICT (site_id, day) DO UPDATE SET events = events + excluded.events RETURNING events`,
-      params: [site.id, day, JSON.stringify(events.map((ev) => ev.id)), requestId],
+      params: [site.id, usage, JSON.stringify(events.map((ev) => ev.id)), requestId],
     },
   ];
   /** Per event, the statement of its order upsert (orders only). */
@@ -193,7 +194,8 @@ export interface Written {
 
 /**
  * Writes the events of one or more requests of a site, all of one UTC day, in one batch (one
- * transaction: all of it or nothing), and answers, per request, what it made of them, and the
+ * transaction: all of it or nothing), counted on their day (the first request's), and answers,
+ * per request, what it made of them, and the
  * trigger rows to enqueue. An event id twice (a beacon retried while its first send waits in the
  * queue) is written once, its repeat is a duplicate. The browser's profile writes never meet a
  * unique index (profiles.ts), so no event can make the batch fail: there is no identity conflict
@@ -211,7 +213,7 @@ export async function writeTaken(db: D1Database, site: IngestSite, requests: Tak
     }),
   );
   if (!list.length) return { written, triggers: [] };
-  const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), now, requestNonce());
+  const { stmts, orderAt } = collectStatements(site, list.map(({ ev }) => ev), requests[0].at, requestNonce());
   stmts.push(claimStatement(site.id, now, site.settings.abandoned_cart_minutes > 0));
   const results = await runBatch(db, stmts);
   const triggers = toEnqueue(results[results.length - 1]);

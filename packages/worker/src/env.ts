@@ -29,6 +29,8 @@ export interface Env {
   EVENTS_DLQ?: Queue<CollectMessage>;
   /** Seconds between the queued /collect's attempts instead of the growing delays (tests only). */
   COLLECT_RETRY_SECONDS?: string;
+  /** D1 queries a consumer invocation of the queued /collect may make: 50 (the Free plan) unless set higher (1000 on Paid). */
+  COLLECT_QUERIES_PER_INVOCATION?: string;
   /** "1": webhook endpoints may be http, localhost or an IP (npm run dev, the tests). */
   WEBHOOKS_ALLOW_LOCAL?: string;
   /** Seconds between delivery attempts instead of the growing delays (end-to-end tests only). */

@@ -212,7 +212,9 @@ function trackerChanges(p: Profile, settings: Settings, now: number, account: bo
   const optinChange = (column: string, v: number) =>
     sql`((server_written = 0 AND ${raw(`${column}_source`)} IS NOT 'callback') OR ${raw(column)} IS NULL OR ${raw(column)} = -1 OR ${raw(`${column}_source`)} = 'tracker') AND ${raw(column)} IS NOT ${v}`;
   for (const [column, v] of optinValues(p)) {
-    const when = optinChange(column, v);
+    // A choice recorded after this event was sent stands: a queued event written late (retried,
+    // deferred) must not bring back the opt-in the visitor withdrew after it.
+    const when = sql`${optinChange(column, v)} AND (${raw(`${column}_at`)} IS NULL OR ${raw(`${column}_at`)} <= ${now})`;
     changes.push([`${column}_at`, sql`CASE WHEN ${when} THEN ${now} ELSE ${raw(`${column}_at`)} END`]);
     changes.push([`${column}_source`, sql`CASE WHEN ${when} THEN 'tracker' ELSE ${raw(`${column}_source`)} END`]);
     changes.push([column, sql`CASE WHEN ${when} THEN ${v} ELSE ${raw(column)} END`]);

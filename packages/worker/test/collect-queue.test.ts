@@ -4,6 +4,7 @@
 // test must choose the attempt, through the consumer itself on a batch it builds.
 import { createExecutionContext, createMessageBatch, getQueueResult } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
+import { checkEvent } from '@shopbeacon/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import worker from '../src/index';
 import { COLLECT_ATTEMPTS, type CollectMessage, EVENTS_DLQ, EVENTS_QUEUE, QUERIES_PER_INVOCATION } from '../src/collect-queue';
@@ -55,14 +56,14 @@ async function poison(sbt: string) {
   return () => env.DB.prepare(`DROP TRIGGER ${name}`).run();
 }
 
-/** The queue message a /collect request of these events makes (as the route builds it). */
+/** The queue message a /collect request of these events makes (checked as the route checks them). */
 const message = (site: TestSite, events: Json[], at = Date.now()): CollectMessage => ({
   site: site.siteId,
   at,
   batch: true,
   method: 'POST',
   sent: JSON.stringify({ key: site.publicKey, events }),
-  events: events.map((ev, i) => ({ i, ev: { id: ev.id, type: ev.type, ts: ev.ts, sbt: ev.sbt, data: ev.data } as never })),
+  events: events.map((ev, i) => ({ i, ev: checkEvent(ev, `events[${i}].`).values })),
 });
 
 /** Runs the consumer on these messages, each at `attempts`, and answers what it acked and retried. */
@@ -107,6 +108,69 @@ describe('the queued /collect', { timeout: 30_000 }, () => {
     expect(((await res.json()) as Json).error.code).toBe('get_mode_off');
     await new Promise((r) => setTimeout(r, 1_500)); // a consumer batch would have run
     expect(await rowsOf(site)).toBe(0);
+    // Nothing was enqueued: the consumer, checking again, would have logged its refusal.
+    expect((await rejections(site)).map((r) => r.code)).toEqual(['get_mode_off']);
+  });
+
+  it('two copies of a request in one consumer batch: one write, one order, one order.created, the usage counted once', async () => {
+    const site = await newSite();
+    await put(site, '/api/settings', { get_mode: true });
+    const sbt = visitor();
+    const events = [page(sbt), order(sbt, 'Q-COPIES')];
+    const r = await consume(EVENTS_QUEUE, [message(site, events), message(site, events)]);
+    expect(r.explicitAcks).toHaveLength(2);
+    expect(await rowsOf(site)).toBe(2);
+    expect(await count('SELECT events AS n FROM site_usage WHERE site_id = ?', site.siteId)).toBe(2);
+    expect(await count('SELECT count(*) AS n FROM orders WHERE site_id = ?', site.siteId)).toBe(1);
+    expect(await count("SELECT count(*) AS n FROM triggers WHERE site_id = ? AND type = 'order.created'", site.siteId)).toBe(1);
+    const dropped = (await rejections(site)).find((x) => x.code === 'duplicate_dropped')!;
+    expect(dropped.fields.map((f: Json) => f.field)).toEqual(['events[0].id', 'events[1].id']);
+  });
+
+  it("counts a request's events on the UTC day it was answered, however late they are written", async () => {
+    const site = await newSite();
+    const yesterday = Date.now() - 86_400_000;
+    await consume(EVENTS_QUEUE, [message(site, [page(visitor())], yesterday), message(site, [page(visitor()), page(visitor())])]);
+    const days = await env.DB.prepare('SELECT day, events FROM site_usage WHERE site_id = ? ORDER BY day').bind(site.siteId).all();
+    expect(days.results).toEqual([
+      { day: new Date(yesterday).toISOString().slice(0, 10), events: 1 },
+      { day: new Date().toISOString().slice(0, 10), events: 2 },
+    ]);
+    const received = await env.DB.prepare('SELECT received_at FROM events WHERE site_id = ? ORDER BY received_at').bind(site.siteId).all<{ received_at: number }>();
+    expect(received.results[0].received_at).toBe(yesterday);
+  });
+
+  it('an opt-in written late (retried) does not bring back the opt-out the visitor sent after it', async () => {
+    const site = await newSite();
+    await put(site, '/api/settings', { get_mode: true });
+    const sbt = visitor();
+    const email = `${sbt.toLowerCase()}@shop.test`;
+    const optin = (v: number) => event(sbt, 'optin', { customer_email: email, customer_isoptin: v });
+    const t = Date.now();
+    // The opt-out (sent second) is written first; the opt-in (sent first) comes back from a retry.
+    await consume(EVENTS_QUEUE, [message(site, [optin(0)], t)]);
+    await consume(EVENTS_QUEUE, [message(site, [optin(1)], t - 30_000)], 2);
+    const row = await env.DB.prepare('SELECT isoptin, isoptin_at FROM profiles WHERE site_id = ? AND email = ?').bind(site.siteId, email).first();
+    expect(row).toEqual({ isoptin: 0, isoptin_at: t });
+    expect(await rowsOf(site)).toBe(2); // both events are kept: only the stale choice is not applied
+  });
+
+  it('a deferred message keeps its attempts: past the last one overall it is dead-lettered, with its error', async () => {
+    const site = await newSite();
+    const sbt = visitor();
+    const dead: CollectMessage[] = [];
+    const dlq = { send: async (body: CollectMessage) => void dead.push(body) } as unknown as Queue;
+    const heal = await poison(sbt);
+    try {
+      const copy = { ...message(site, [page(sbt)]), tries: COLLECT_ATTEMPTS - 1 };
+      const r = await consume(EVENTS_QUEUE, [copy], 1, { EVENTS_DLQ: dlq });
+      expect(r.explicitAcks).toHaveLength(1);
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ attempts: COLLECT_ATTEMPTS, error: expect.stringContaining(`events of ${sbt} cannot be written`) });
+      expect(dead[0]).not.toHaveProperty('tries');
+    } finally {
+      await heal();
+    }
   });
 
   it('a beacon sent twice (its answer lost), in one consumer batch or two, is written once: one order, one order.created', async () => {
@@ -225,7 +289,9 @@ describe('the queued /collect', { timeout: 30_000 }, () => {
   it(`stays within D1's ${QUERIES_PER_INVOCATION} queries an invocation: what is past them goes back on the queue, and is written`, async () => {
     const sites = await Promise.all(Array.from({ length: 20 }, () => newSite()));
     const { db, count: queries } = countingDb(env.DB);
-    const r = await consume(EVENTS_QUEUE, sites.map((s) => message(s, [page(visitor())])), 1, { DB: db });
+    // A retried message among them: its deferred copy carries the attempts it made.
+    const bodies = sites.map((s) => message(s, [page(visitor())]));
+    const r = await consume(EVENTS_QUEUE, bodies, 1, { DB: db });
     expect(r.explicitAcks).toHaveLength(20);
     expect(queries()).toBeLessThanOrEqual(QUERIES_PER_INVOCATION);
     const counts = async () => Promise.all(sites.map((s) => rowsOf(s)));
