@@ -127,8 +127,10 @@ describe("the README's curl commands", () => {
       items: [{ sku: 'TS-1', name: 'T-shirt', category: 'Men/Tops/T-shirts', quantity: 2, unit_price: 19.9 }],
       order_pickup_location: 'Parcel locker KRA01M',
     });
-    const events = (await api('/api/events/recent')).events as Json[];
-    expect(events.map((e) => e.type).sort()).toEqual(['page', 'product']);
+    // /collect answers once its events are queued; the consumer writes them within seconds.
+    await expect
+      .poll(async () => ((await api('/api/events/recent')).events as Json[]).map((e) => e.type).sort(), { timeout: 15_000, interval: 200 })
+      .toEqual(['page', 'product']);
     const optout = ((await api('/api/triggers/recent')).triggers as Json[]).find((t) => t.type === 'consent.updated' && JSON.stringify(t).includes('"source":"callback"'));
     expect(optout, 'the callback example opted jane@doe.com out').toBeDefined();
   });
