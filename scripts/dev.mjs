@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run dev: apply the D1 migrations to the local database, then serve the Worker on
+// npm run dev: apply the D1 migrations to the local databases, then serve the Worker on
 // http://127.0.0.1:${PORT:-8787}. Extra arguments go to `wrangler dev`.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,7 +13,8 @@ if (['sdk.js', 'sdk.debug.js', 'docs.html', 'manifest.json'].some((f) => !exists
   const build = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: 'inherit' });
   if (build.status !== 0) process.exit(build.status ?? 1);
 }
-wranglerSync(['d1', 'migrations', 'apply', 'shopbeacon', '--local', ...persistArgs()]);
+// Every D1 database of wrangler.toml has the same schema: the control one and DB_BIG (tenancy.ts).
+for (const db of ['shopbeacon', 'shopbeacon-big']) wranglerSync(['d1', 'migrations', 'apply', db, '--local', ...persistArgs()]);
 // Locally, webhooks may point at a receiver on this machine (http, localhost): off in production.
 // --test-scheduled: /__scheduled runs the Cron Trigger's job (wrangler warns at every start without it).
 const dev = wranglerSpawn(['dev', '--ip', '127.0.0.1', '--port', port, '--test-scheduled', '--var', 'WEBHOOKS_ALLOW_LOCAL:1', ...persistArgs(), ...process.argv.slice(2)]);

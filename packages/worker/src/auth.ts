@@ -9,14 +9,15 @@ import { executionCtx } from './context';
 import { problemBody } from './problem';
 import { recordRejection } from './rejections';
 import { withDefaults } from './settings';
+import { siteDb } from './tenancy';
 import { cachedSite, cacheSite, rememberRefused, shouldReload, type SiteRow } from './site-cache';
 
 async function loadSite(db: D1Database, publicKey: string): Promise<SiteRow | null> {
   const row = await db
-    .prepare('SELECT id, private_key_hash, settings FROM sites WHERE public_key = ?1')
+    .prepare('SELECT id, private_key_hash, settings, db FROM sites WHERE public_key = ?1')
     .bind(publicKey)
-    .first<{ id: number; private_key_hash: string; settings: string }>();
-  const site = row && { id: row.id, publicKey, privateKeyHash: row.private_key_hash, settings: withDefaults(JSON.parse(row.settings)) };
+    .first<{ id: number; private_key_hash: string; settings: string; db: string }>();
+  const site = row && { id: row.id, publicKey, privateKeyHash: row.private_key_hash, settings: withDefaults(JSON.parse(row.settings)), db: row.db };
   cacheSite(publicKey, site);
   return site;
 }
@@ -58,13 +59,15 @@ export const requireSiteKeys = () =>
     realm: REALM,
     verifyUser: async (user, password, c) => {
       const site = await siteForKeys(c.env.DB, user, password);
-      if (site) c.set('site', site);
-      else {
+      if (site) {
+        c.set('site', site);
+        c.set('db', siteDb(c.env, site));
+      } else {
         // A real public key with a wrong private key: a shop backend with an old key. Worth
         // showing the merchant (the row is in the cache: loadSite put it there).
         const known = PUBLIC_KEY.test(user) ? cachedSite(user) : undefined;
         if (known)
-          recordRejection(executionCtx(c), c.env.DB, known.id, {
+          recordRejection(executionCtx(c), siteDb(c.env, known), known.id, {
             method: c.req.method,
             route: c.req.path,
             problem: { status: 401, code: 'unauthorized', message: 'Wrong private key for this public key.', fields: [{ field: 'authorization', reason: 'the private key does not match (rotated?)' }] },

@@ -18,6 +18,7 @@ import { sendTriggers, type Enqueued } from './automations/outbox';
 import { type Placed, refuseForSite, type Taken, usageDay, writeTaken, collectStatements } from './collect';
 import type { Env } from './env';
 import type { IngestSite } from './ingest';
+import { binding, fenced, siteDb } from './tenancy';
 import { redact, type Rejection, rejectionStatements } from './rejections';
 import { withDefaults } from './settings';
 
@@ -80,17 +81,20 @@ function logEntry(site: Map<string, LogEntry>, key: string, m: CollectMessage, m
 }
 
 /** The site rows of the messages' sites (a deleted site has none: its messages are dropped). */
-async function loadSites(db: D1Database, ids: number[]): Promise<Map<number, IngestSite>> {
+async function loadSites(db: D1Database, ids: number[]): Promise<Map<number, QueuedSite>> {
   const { results } = await db
-    .prepare('SELECT id, settings FROM sites WHERE id IN (SELECT value FROM json_each(?1))')
+    .prepare('SELECT id, settings, db FROM sites WHERE id IN (SELECT value FROM json_each(?1))')
     .bind(JSON.stringify([...new Set(ids)]))
-    .all<{ id: number; settings: string }>();
-  return new Map(results.map((r) => [r.id, { id: r.id, settings: withDefaults(JSON.parse(r.settings)) }]));
+    .all<{ id: number; settings: string; db: string }>();
+  return new Map(results.map((r) => [r.id, { id: r.id, settings: withDefaults(JSON.parse(r.settings)), db: r.db }]));
 }
+
+/** A site as the consumer writes for it: with the binding of its data's database (tenancy.ts). */
+type QueuedSite = IngestSite & { db: string };
 
 /** Messages written in one batch: one site, one UTC day. */
 interface Chunk {
-  site: IngestSite;
+  site: QueuedSite;
   messages: Message<CollectMessage>[];
   queries: number;
 }
@@ -132,23 +136,21 @@ export async function handleCollectQueue(batch: MessageBatch<CollectMessage>, en
     if (chunk) chunk.messages.push(m);
     else chunks.set(key, { site, messages: [m], queries: more });
   }
-  const triggers: Enqueued[] = [];
-  await Promise.all([...chunks.values()].map((chunk) => writeChunk(env, chunk, logs.get(chunk.site.id)!, triggers, now)));
+  const written = await Promise.all([...chunks.values()].map(async (chunk) => ({ site: chunk.site, triggers: await writeChunk(env, chunk, logs.get(chunk.site.id)!, now) })));
   await Promise.all([
-    sendTriggers(env, triggers).catch((e) => console.error('triggers not enqueued (the sweep will):', e)),
-    writeLogs(env.DB, logs, now),
+    ...written.filter((w) => w.triggers.length).map((w) => sendTriggers(env, w.triggers, w.site).catch((e) => console.error('triggers not enqueued (the sweep will):', e))),
+    ...[...logs].filter(([, entries]) => entries.size).map(([id, entries]) => writeLogs(siteDb(env, sites.get(id)!), id, entries, now)),
     defer(env, deferred),
   ]);
 }
 
 /** One chunk in one batch. Failed: each message retried, or after its last attempt dead-lettered with the error. */
-async function writeChunk(env: Env, chunk: Chunk, log: Map<string, LogEntry>, triggers: Enqueued[], now: number) {
+async function writeChunk(env: Env, chunk: Chunk, log: Map<string, LogEntry>, now: number): Promise<Enqueued[]> {
   const refused = new Map(chunk.messages.map((m) => [m, m.body.events.filter(({ ev }) => ev.errors)]));
   for (const m of chunk.messages) m.body.events = m.body.events.filter(({ ev }) => !ev.errors);
   const messages = chunk.messages.filter((m) => m.body.events.length);
   try {
-    const result = messages.length ? await writeTaken(env.DB, chunk.site, messages.map((m) => m.body), now) : { written: [], triggers: [] };
-    triggers.push(...result.triggers);
+    const result = messages.length ? await writeTaken(siteDb(env, chunk.site), chunk.site, messages.map((m) => m.body), now) : { written: [], triggers: [] };
     // What this invocation dropped is logged once the chunk is written: a failed chunk logs nothing, its retry will.
     for (const [m, r] of refused)
       logEntry(log, 'refused', m.body, () => ({ status: 204, code: 'refused_when_written', message: "event(s) taken by /collect were refused when written: the site's settings changed in between (see fields)." }), r.flatMap(({ ev }) => ev.errors!), r.length);
@@ -167,14 +169,23 @@ async function writeChunk(env: Env, chunk: Chunk, log: Map<string, LogEntry>, tr
       );
     });
     for (const m of chunk.messages) m.ack();
+    return result.triggers;
   } catch (e) {
-    const error = String(e instanceof Error ? e.message : e).slice(0, 500);
-    console.error(`collect queue: ${messages.length} message(s) of site ${chunk.site.id} not written:`, error);
     // Retried with the events the site refuses still in it, marked: they are logged when it is written.
     for (const [m, r] of refused) m.body.events = [...m.body.events, ...r].sort((a, b) => a.i - b.i);
-    await Promise.all(chunk.messages.map((m) => retryOrDeadLetter(env, m, error)));
+    // Refused by a move's fence (tenancy.ts): the site is switching databases; the retry reads its row again.
+    if (fenced(e)) for (const m of chunk.messages) m.retry({ delaySeconds: FENCED_RETRY_S });
+    else {
+      const error = String(e instanceof Error ? e.message : e).slice(0, 500);
+      console.error(`collect queue: ${messages.length} message(s) of site ${chunk.site.id} not written:`, error);
+      await Promise.all(chunk.messages.map((m) => retryOrDeadLetter(env, m, error)));
+    }
+    return [];
   }
 }
+
+/** Seconds before a message a move's fence refused is tried again: the switch comes within seconds. */
+export const FENCED_RETRY_S = 2;
 
 /** Seconds before the next attempt: COLLECT_RETRY_SECONDS when set (the tests), else the growing delays. */
 function retryDelay(env: Env, attempt: number) {
@@ -227,30 +238,27 @@ async function defer(env: Env, messages: Message<CollectMessage>[]) {
   );
 }
 
-/** The drops of every site in one batch: an insert each, and each site's cap. */
-async function writeLogs(db: D1Database, logs: Map<number, Map<string, LogEntry>>, now: number) {
+/** One site's drops in one batch, in its database: an insert each, and the site's cap. */
+async function writeLogs(db: D1Database, siteId: number, entries: Map<string, LogEntry>, now: number) {
   const stmts: D1PreparedStatement[] = [];
-  for (const [siteId, entries] of logs) {
-    if (!entries.size) continue;
-    let cap: D1PreparedStatement | undefined;
-    for (const entry of entries.values()) {
-      const { events, ...r } = entry;
-      const [insert, capStmt] = await rejectionStatements(db, siteId, { ...r, problem: { ...r.problem, message: `${events} ${r.problem.message}` } }, now);
-      stmts.push(insert);
-      cap = capStmt;
-    }
-    stmts.push(cap!);
+  let cap: D1PreparedStatement | undefined;
+  for (const { events, ...r } of entries.values()) {
+    const [insert, capStmt] = await rejectionStatements(db, siteId, { ...r, problem: { ...r.problem, message: `${events} ${r.problem.message}` } }, now);
+    stmts.push(insert);
+    cap = capStmt;
   }
-  if (stmts.length) await db.batch(stmts).catch((e) => console.error('collect queue: could not record its drops:', e));
+  await db.batch([...stmts, cap!]).catch((e) => console.error('collect queue: could not record its drops:', e));
 }
 
 /** The dead-letter queue's consumer: each message's events were never written; the site's log says so, and why. */
 async function recordDeadLetters(batch: MessageBatch<CollectMessage>, env: Env, now: number) {
   const sites = await loadSites(env.DB, batch.messages.map((m) => m.body.site));
-  const stmts: D1PreparedStatement[] = [];
+  // A batch per database (tenancy.ts): each site's log is in its data's.
+  const stmts = new Map<string, D1PreparedStatement[]>();
   for (const m of batch.messages) {
     const body = m.body;
-    if (!sites.has(body.site)) continue;
+    const site = sites.get(body.site);
+    if (!site) continue;
     const why = body.error
       ? `after ${body.attempts} attempts, the last failed with: ${body.error}`
       : 'the consumer stopped without an answer on every attempt (a crash or a time-out)';
@@ -260,11 +268,13 @@ async function recordDeadLetters(batch: MessageBatch<CollectMessage>, env: Env, 
       message: `${body.events.length} event(s) taken at ${new Date(body.at).toISOString()} were never written, ${why}. They were dead-lettered; send them again once the cause is fixed.`,
       fields: body.events.map(({ i, ev }) => ({ field: idField(body, i), reason: `event ${ev.id} not written` })),
     };
-    stmts.push(...(await rejectionStatements(env.DB, body.site, { method: body.method, route: '/collect', sent: body.sent, problem }, now)));
+    const list = stmts.get(site.db) ?? [];
+    list.push(...(await rejectionStatements(siteDb(env, site), body.site, { method: body.method, route: '/collect', sent: body.sent, problem }, now)));
+    stmts.set(site.db, list);
   }
   try {
     // 2 statements a message: within the Free plan's 50 queries for 24 (max_batch_size of the dead-letter queue's consumer).
-    if (stmts.length) await env.DB.batch(stmts);
+    await Promise.all([...stmts].map(([db]) => binding(env, db).batch(stmts.get(db)!)));
     for (const m of batch.messages) m.ack();
   } catch (e) {
     console.error('collect dead-letter queue: not recorded:', e);

@@ -4,6 +4,11 @@ import type { CollectInput } from './collect';
 import type { Settings } from './settings';
 
 export interface Env {
+  /**
+   * The control database: every site's row and keys, the dashboard's sessions; and the data of
+   * each site not placed on another D1 binding (tenancy.ts). Other bindings (DB_BIG, …) are found
+   * by their names in the sites' rows.
+   */
   DB: D1Database;
   /** packages/sdk/dist: the built browser SDK (sdk.js, manifest.json) and docs.html. */
   ASSETS: Fetcher;
@@ -50,6 +55,8 @@ export interface Site {
   id: number;
   publicKey: string;
   settings: Settings;
+  /** The D1 binding that holds the site's data (tenancy.ts): read through siteDb, never directly. */
+  db: string;
 }
 
 /** The site as stored and cached, with its private key's hash (auth.ts only compares it). */
@@ -60,9 +67,9 @@ export interface SiteRow extends Site {
 export type AppEnv = {
   Bindings: Env;
   /**
-   * site: whose keys opened the request; sent: the body as read, for the rejected-requests log.
+   * site: whose keys opened the request; db: its data's database (siteDb); sent: the body as read, for the rejected-requests log.
    * /collect's: page, the page it comes from; collect, its events as checked; visitors, the sbt
    * of each visitor whose events were taken.
    */
-  Variables: { site: Site; sent: string; page: PageOrigin | null; collect: CollectInput; visitors: Set<string> };
+  Variables: { site: Site; db: D1Database; sent: string; page: PageOrigin | null; collect: CollectInput; visitors: Set<string> };
 };

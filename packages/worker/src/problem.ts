@@ -3,11 +3,11 @@
 import type { FieldError } from '@shopbeacon/protocol';
 
 export interface Problem {
-  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429;
+  status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 415 | 429 | 503;
   code: string;
   message: string;
   fields?: FieldError[];
-  /** Seconds after which a 429 may be tried again (the Retry-After header). */
+  /** Seconds after which a 429 or 503 may be tried again (the Retry-After header). */
   retryAfter?: number;
 }
 

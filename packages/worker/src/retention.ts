@@ -15,6 +15,7 @@
 // /collect (its writes are serialized; SQLite deletes such ranges at about 1.3 million rows a
 // second, so a full run holds the database about 1.6 s). A run with nothing to delete costs one
 // indexed read per table.
+import { allDbs } from './tenancy';
 import type { Env } from './env';
 
 import { MAX_ABANDONED_CART_MINUTES } from './settings';
@@ -113,17 +114,24 @@ export async function runRetention(env: Env, now = Date.now()) {
     console.error(`retention: ${name} is "${v}", not a whole number of days from 1 to 3650: no ${what} deleted`);
   if (triggerDays === null) mistyped('TRIGGERS_RETENTION_DAYS', env.TRIGGERS_RETENTION_DAYS, 'triggers');
   else {
-    const t = await pruneTriggers(env.DB, now, triggerDays);
-    const carts = await pruneCarts(env.DB, now);
-    if (t.deleted || carts) console.log(`retention: ${t.deleted} triggers (with their deliveries) and ${carts} carts deleted${t.more ? '; more remain' : ''}`);
+    for (const { name, db } of allDbs(env)) {
+      const t = await pruneTriggers(db, now, triggerDays);
+      const carts = await pruneCarts(db, now);
+      if (t.deleted || carts) console.log(`retention (${name}): ${t.deleted} triggers (with their deliveries) and ${carts} carts deleted${t.more ? '; more remain' : ''}`);
+    }
   }
   if (days === null) {
     mistyped('EVENTS_RETENTION_DAYS', env.EVENTS_RETENTION_DAYS, 'events');
     return null;
   }
-  const result = await pruneEvents(env.DB, now, days);
-  console.log(
-    `retention: ${result.deleted} events received before ${new Date(result.cutoff).toISOString()} deleted${result.more ? '; more remain for the next run' : ''}`,
-  );
-  return result;
+  // Every database of the Worker (tenancy.ts), each within its own run of statements.
+  let result: Awaited<ReturnType<typeof pruneEvents>> | null = null;
+  for (const { name, db } of allDbs(env)) {
+    const r = await pruneEvents(db, now, days);
+    console.log(
+      `retention (${name}): ${r.deleted} events received before ${new Date(r.cutoff).toISOString()} deleted${r.more ? '; more remain for the next run' : ''}`,
+    );
+    result = result ? { ...r, deleted: result.deleted + r.deleted, more: result.more || r.more } : r;
+  }
+  return result!;
 }

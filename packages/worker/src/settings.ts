@@ -6,6 +6,8 @@ import { type FieldError, isPlainObject, LIMITS } from '@shopbeacon/protocol';
 import { callbackSecretMissing, checkCallbackSetting } from './automations/callbacks';
 import { invalidFields, ProblemError } from './problem';
 import { forgetSite } from './site-cache';
+import { CONTROL_DB, siteDb } from './tenancy';
+import type { Env } from './env';
 
 export type GdprTarget = { to: 'legal_basis' | 'consent'; id: string };
 
@@ -310,19 +312,22 @@ function checkStores(v: unknown, errors: FieldError[]): Store[] | undefined {
  * Applies a partial update (PUT /api/settings, the dashboard's forms) and returns every setting.
  * Throws a 400 ProblemError naming each bad field; nothing is written then.
  */
-export async function updateSettings(db: D1Database, site: { id: number; publicKey: string }, body: unknown, allowLocal = false): Promise<Settings> {
+export async function updateSettings(env: Env, site: { id: number; publicKey: string; db: string }, body: unknown, allowLocal = false): Promise<Settings> {
   const { patch, errors } = checkSettingsPatch(body, allowLocal);
   if (errors.length) throw invalidFields(errors);
   // JSON merge patch in SQL (RFC 7396: objects merge, lists are replaced, null resets to the
   // default), so two isolates updating different settings never undo each other. Migration
   // 0009's triggers refuse a callback URL left without its secret, and keep the callback rows.
-  const row = await db
+  // First where the site's data is (its copy of the site's row there runs those triggers), then,
+  // for a site placed on another database, the control database's row, which the Worker reads.
+  const row = await siteDb(env, site)
     .prepare('UPDATE sites SET settings = json_patch(settings, ?1) WHERE id = ?2 RETURNING settings')
     .bind(JSON.stringify(patch), site.id)
     .first<{ settings: string }>()
     .catch((e) => {
       throw callbackSecretMissing(e) ?? e;
     });
+  if (row && site.db !== CONTROL_DB) await env.DB.prepare('UPDATE sites SET settings = ?1 WHERE id = ?2').bind(row.settings, site.id).run();
   forgetSite(site.publicKey);
   // No row: the site was deleted since its keys (or session) were checked.
   if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: 'No such site: it was deleted.' });

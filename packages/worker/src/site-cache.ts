@@ -47,3 +47,8 @@ export function rememberRefused(publicKey: string, hash: string) {
 }
 
 export const forgetSite = (publicKey: string) => entries.delete(publicKey);
+
+/** Drops the site's entry, known by its id (a move switched its database). */
+export function forgetSiteId(id: number) {
+  for (const [key, hit] of entries) if (hit.row?.id === id) entries.delete(key);
+}

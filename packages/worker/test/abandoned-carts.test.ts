@@ -79,11 +79,11 @@ describe('cart.abandoned', () => {
     await put(site, '/api/settings', { get_mode: true });
     await collect(q, site, [event(sbt, 'account', { customer_email: 'gone@shop.test' })]);
     q.sent.splice(0);
-    expect(await checkCart(q.env, check.body, check.body.due - 5_000)).toBeUndefined(); // not yet: sent again for the rest
+    expect(await checkCart(q.env, q.env.DB, check.body, check.body.due - 5_000)).toBe('waiting'); // not yet: sent again for the rest
     expect(cartChecks(q).map((c) => c.delaySeconds)).toEqual([5]);
     expect(await abandoned(site)).toEqual([]);
-    expect(await checkCart(q.env, check.body, check.body.due)).toBe(true);
-    expect(await checkCart(q.env, check.body, check.body.due + 1)).toBe(false); // the same check twice (at-least-once delivery)
+    expect(await checkCart(q.env, q.env.DB, check.body, check.body.due)).toBe('fired');
+    expect(await checkCart(q.env, q.env.DB, check.body, check.body.due + 1)).toBe('done'); // the same check twice (at-least-once delivery)
     const fired = await abandoned(site);
     expect(fired).toHaveLength(1);
     expect(fired[0]).toMatchObject({
@@ -101,17 +101,17 @@ describe('cart.abandoned', () => {
     const [first] = await cartThenClock(q, site, 'AbandonVisitor00000002', cartData());
     const [second] = await cartThenClock(q, site, 'AbandonVisitor00000002', cartData([...ITEMS, { product_id: 'P-2', quantity: 1, unit_price: 1 }]));
     expect(second.body.due).toBeGreaterThanOrEqual(first.body.due);
-    expect(await checkCart(q.env, first.body, second.body.due)).toBe(false);
-    expect(await checkCart(q.env, second.body, second.body.due)).toBe(true);
+    expect(await checkCart(q.env, q.env.DB, first.body, second.body.due)).toBe('done');
+    expect(await checkCart(q.env, q.env.DB, second.body, second.body.due)).toBe('fired');
     // Emptied: no check is started for the empty cart, and the earlier one fires nothing.
     const [full] = await cartThenClock(q, site, 'AbandonVisitor00000003', cartData());
     expect(await cartThenClock(q, site, 'AbandonVisitor00000003', cartData([]))).toEqual([]);
-    expect(await checkCart(q.env, full.body, full.body.due)).toBe(false);
+    expect(await checkCart(q.env, q.env.DB, full.body, full.body.due)).toBe('done');
     // An order from the browser, by the same visitor.
     const [ordered] = await cartThenClock(q, site, 'AbandonVisitor00000004', cartData());
     await put(site, '/api/settings', { get_mode: true });
     await collect(q, site, [event('AbandonVisitor00000004', 'order', { customer_email: 'o@shop.test', order_idorder: 'AB-1', order_state: 10, order_amount: 19, order_crea_dt: '2026-12-03 10:00:00' })]);
-    expect(await checkCart(q.env, ordered.body, ordered.body.due)).toBe(false);
+    expect(await checkCart(q.env, q.env.DB, ordered.body, ordered.body.due)).toBe('done');
     // An order from the shop's server, for the profile of the visitor's cookie.
     const [server] = await cartThenClock(q, site, 'AbandonVisitor00000005', cartData());
     const res = await worker.fetch(
@@ -124,7 +124,7 @@ describe('cart.abandoned', () => {
       createExecutionContext(),
     );
     expect(res.status).toBe(200);
-    expect(await checkCart(q.env, server.body, server.body.due)).toBe(false);
+    expect(await checkCart(q.env, q.env.DB, server.body, server.body.due)).toBe('done');
     expect((await abandoned(site)).map((t) => t.profile.customer_cookie)).toEqual(['AbandonVisitor00000002']);
   });
 
@@ -133,7 +133,7 @@ describe('cart.abandoned', () => {
     const q = fakeQueue();
     const [latest] = await cartThenClock(q, site, 'AbandonVisitor00000006', cartData());
     expect(await cartThenClock(q, site, 'AbandonVisitor00000006', cartData([]), Date.now() - 60_000)).toEqual([]);
-    expect(await checkCart(q.env, latest.body, latest.body.due)).toBe(true);
+    expect(await checkCart(q.env, q.env.DB, latest.body, latest.body.due)).toBe('fired');
   });
 
   it('waits up to a day: past the 12 hours a message can be held, it is sent again for the rest', async () => {
@@ -142,11 +142,11 @@ describe('cart.abandoned', () => {
     const q = fakeQueue();
     const [check] = await cartThenClock(q, site, 'AbandonVisitor00000007', cartData());
     expect(check.delaySeconds).toBe(MAX_DELAY_S);
-    await checkCart(q.env, check.body, check.body.due - 86_400_000 + MAX_DELAY_S * 1000);
+    await checkCart(q.env, q.env.DB, check.body, check.body.due - 86_400_000 + MAX_DELAY_S * 1000);
     const [rest] = cartChecks(q);
     expect(rest.delaySeconds).toBe(MAX_DELAY_S);
     expect(await abandoned(site)).toEqual([]);
-    expect(await checkCart(q.env, rest.body, rest.body.due)).toBe(true);
+    expect(await checkCart(q.env, q.env.DB, rest.body, rest.body.due)).toBe('fired');
   });
 
   it('0 turns it off: cart triggers are not enqueued, and a check already waiting fires nothing', async () => {
@@ -156,7 +156,7 @@ describe('cart.abandoned', () => {
     await put(site, '/api/settings', { abandoned_cart_minutes: 0 });
     await collect(q, site, [event('AbandonVisitor00000009', 'cart', cartData())]);
     expect(q.sent).toEqual([]); // no endpoint wants cart.updated, and no clock to start
-    expect(await checkCart(q.env, waiting.body, waiting.body.due)).toBe(false);
+    expect(await checkCart(q.env, q.env.DB, waiting.body, waiting.body.due)).toBe('done');
     expect((await triggers(site)).filter((t) => t.type === 'cart.updated')).toHaveLength(2); // still listed
   });
 
@@ -181,7 +181,7 @@ describe('cart.abandoned', () => {
     );
     expect(hook.status).toBe(201);
     const [check] = await cartThenClock(q, site, 'AbandonVisitor00000010', cartData());
-    expect(await checkCart(q.env, check.body, check.body.due)).toBe(true);
+    expect(await checkCart(q.env, q.env.DB, check.body, check.body.due)).toBe('fired');
     const [enqueued] = q.sent.splice(0);
     expect(enqueued.body).toMatchObject({ t: 'trigger', type: 'cart.abandoned' });
     q.sent.push(enqueued);
@@ -193,7 +193,7 @@ describe('cart.abandoned', () => {
     const [a, b] = [await newSite(), await newSite()];
     const q = fakeQueue();
     const [check] = await cartThenClock(q, a, 'AbandonVisitor00000011', cartData());
-    expect(await checkCart(q.env, { ...check.body, site: b.siteId }, check.body.due)).toBe(false);
+    expect(await checkCart(q.env, q.env.DB, { ...check.body, site: b.siteId }, check.body.due)).toBe('done');
     expect(await abandoned(b)).toEqual([]);
   });
 });

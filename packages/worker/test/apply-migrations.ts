@@ -2,7 +2,9 @@ import { applyD1Migrations } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import type { Env } from '../src/env';
 
+// Every D1 database of the Worker has the same schema (tenancy.ts): the control one and DB_BIG.
 await applyD1Migrations(env.DB, env.TEST_MIGRATIONS);
+await applyD1Migrations((env as unknown as { DB_BIG: D1Database }).DB_BIG, env.TEST_MIGRATIONS);
 
 // The tests see the Worker as a deployment without the EVENTS queue: /collect writes before it
 // answers, which they read at once. The Worker under test shares this env object, so taking the

@@ -267,7 +267,7 @@ describe('deliveries', () => {
        SELECT t.site_id, t.id, w.id, 0, 0 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id WHERE t.site_id = ? AND t.type = 'profile.created'
        ON CONFLICT DO UPDATE SET status = status RETURNING id`,
     ).bind(site.siteId).first<{ id: number }>();
-    expect(await deliver(env, row!.id)).toBe(false);
+    expect(await deliver(env.DB, row!.id)).toBe('retry');
     const dlq = createMessageBatch('shopbeacon-triggers-dlq', [{ id: 'd1', timestamp: Date.now(), attempts: 8, body: { t: 'delivery', id: row!.id } }]);
     const ctx = createExecutionContext();
     await worker.queue!(dlq as MessageBatch<unknown>, env);
@@ -279,7 +279,7 @@ describe('deliveries', () => {
     const fake = { send: async (b: unknown) => void sent.push(b) } as unknown as Queue;
     const res = await worker.fetch(new Request(`https://tracker.test/api/deliveries/${d.id}/retry`, { method: 'POST', headers: { authorization: site.auth } }), { ...env, TRIGGERS: fake }, createExecutionContext());
     expect(res.status).toBe(202);
-    expect(sent).toEqual([{ t: 'delivery', id: d.id }]);
+    expect(sent).toEqual([{ t: 'delivery', id: d.id, s: expect.any(Number), db: 'DB' }]);
   });
 
   it('the sweep enqueues what was committed but never enqueued; triggers no endpoint wants are done at once', async () => {
@@ -300,7 +300,7 @@ describe('deliveries', () => {
     await sweepOutbox({ ...env, TRIGGERS: fake as unknown as Queue }, Date.now());
     expect(fake.sent).not.toContainEqual(expect.objectContaining({ id: pending.id })); // not a minute old yet
     expect(await sweepOutbox({ ...env, TRIGGERS: fake as unknown as Queue }, Date.now() + SWEEP_AFTER_MS + 1000)).toBeGreaterThanOrEqual(1);
-    expect(fake.sent).toContainEqual({ t: 'trigger', id: pending.id, type: 'profile.updated' });
+    expect(fake.sent).toContainEqual({ t: 'trigger', id: pending.id, type: 'profile.updated', s: expect.any(Number), db: 'DB' });
     expect(await env.DB.prepare('SELECT enqueued_at FROM triggers WHERE id = ?').bind(pending.id).first<{ enqueued_at: number }>()).not.toEqual({ enqueued_at: null });
   });
 
@@ -320,22 +320,22 @@ describe('deliveries', () => {
     const [row] = (await env.DB.prepare('SELECT id, enqueued_at FROM deliveries WHERE trigger_id = ?').bind(trigger!.id).all<{ id: number; enqueued_at: number }>()).results;
     // The message's retry sends it: the row was never attempted.
     expect((await run(true)).explicitAcks).toHaveLength(1);
-    expect(sent).toEqual([{ t: 'delivery', id: row.id }]);
+    expect(sent).toEqual([{ t: 'delivery', id: row.id, s: expect.any(Number), db: 'DB' }]);
     sent.length = 0;
     // Should every retry fail, the sweep sends it once it is an hour old, and not again for an hour.
     expect(await sweepOutbox(queue(true), row.enqueued_at + DELIVERY_SWEEP_AFTER_MS - 1000)).toBe(0);
     expect(sent).toEqual([]);
     await sweepOutbox(queue(true), row.enqueued_at + DELIVERY_SWEEP_AFTER_MS + 1000);
-    expect(sent).toContainEqual({ t: 'delivery', id: row.id });
+    expect(sent).toContainEqual({ t: 'delivery', id: row.id, s: expect.any(Number), db: 'DB' });
     sent.length = 0;
     await sweepOutbox(queue(true), row.enqueued_at + DELIVERY_SWEEP_AFTER_MS + 2000);
-    expect(sent).not.toContainEqual({ t: 'delivery', id: row.id });
+    expect(sent).not.toContainEqual({ t: 'delivery', id: row.id, s: expect.any(Number), db: 'DB' });
     // Once attempted, it is the delivery's own retries that count: neither sends it again.
     vi.spyOn(globalThis, 'fetch').mockImplementation(async () => new Response('no', { status: 503 }));
-    expect(await deliver(env, row.id)).toBe(false);
+    expect(await deliver(env.DB, row.id)).toBe('retry');
     await run(true);
     await sweepOutbox(queue(true), Date.now() + 10 * DELIVERY_SWEEP_AFTER_MS);
-    expect(sent).not.toContainEqual({ t: 'delivery', id: row.id });
+    expect(sent).not.toContainEqual({ t: 'delivery', id: row.id, s: expect.any(Number), db: 'DB' });
   });
 
   it('one slow endpoint holds up no other site: the messages of a batch are posted at once', async () => {

@@ -234,7 +234,7 @@ describe('outbound: an opt-in turned 1 or 0 posts the matching callback URL', ()
     expect(got[1].form).toEqual(got[0].form);
     const res = await call(q.env, new Request(`https://tracker.test/api/deliveries/${d.id}/retry`, { method: 'POST', headers: { authorization: site.auth } }));
     expect(res.status).toBe(202);
-    expect(q.sent).toEqual([{ t: 'delivery', id: d.id }]);
+    expect(q.sent).toEqual([{ t: 'delivery', id: d.id, s: expect.any(Number), db: 'DB' }]);
   });
 
   it('a URL changed in the settings takes the pending retries, with the new secret; a URL removed, its deliveries', async () => {

@@ -222,7 +222,7 @@ describe('the Deliveries page', () => {
     const res = await client.post(`/dashboard/deliveries/${id}/send-again`, { _csrf: await client.csrf('/dashboard/deliveries') });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/dashboard/deliveries?sent=1');
-    expect(sent).toEqual([{ t: 'delivery', id }]);
+    expect(sent).toEqual([{ t: 'delivery', id, s: expect.any(Number), db: 'DB' }]);
     const after = await (await client.get('/dashboard/deliveries?sent=1')).text();
     expect(after).toContain('Queued to be sent again, with the same webhook-id.');
     expect(after).toContain('data-v="pending">pending</td>');

@@ -10,7 +10,8 @@
 import type { Env } from '../env';
 import { DEFAULT_SETTINGS, withDefaults } from '../settings';
 import { requestNonce, sql } from '../sql';
-import { claimStatement, type OutboxMessage, sendTriggers, toEnqueue } from './outbox';
+import { CONTROL_DB } from '../tenancy';
+import { claimStatement, type OutboxMessage, type Place, sendTriggers, toEnqueue } from './outbox';
 
 type CartCheck = Extract<OutboxMessage, { t: 'cart' }>;
 
@@ -29,8 +30,8 @@ async function send(env: Pick<Env, 'TRIGGERS'>, check: CartCheck, now: number) {
 }
 
 /** A cart.updated trigger came off the queue: if it is its visitor's latest cart, start its clock. */
-export async function startClock(env: Pick<Env, 'DB' | 'TRIGGERS' | 'ABANDONED_CART_SECONDS'>, triggerId: number, now: number) {
-  const row = await env.DB.prepare(
+export async function startClock(env: Pick<Env, 'TRIGGERS' | 'ABANDONED_CART_SECONDS'>, db: D1Database, triggerId: number, site: Place, now: number) {
+  const row = await db.prepare(
     `SELECT t.site_id, t.at, s.settings FROM triggers t JOIN sites s ON s.id = t.site_id
      JOIN carts c ON c.site_id = t.site_id AND c.sbt = t.data ->> '$.profile.customer_cookie'
      WHERE t.id = ?1 AND t.type = 'cart.updated' AND c.trigger_id = t.id AND c.items > 0`,
@@ -40,17 +41,21 @@ export async function startClock(env: Pick<Env, 'DB' | 'TRIGGERS' | 'ABANDONED_C
   if (!row) return false; // a newer cart, or an emptied one, came first
   const minutes = withDefaults(JSON.parse(row.settings)).abandoned_cart_minutes;
   if (!minutes) return false;
-  await send(env, { t: 'cart', id: triggerId, site: row.site_id, due: row.at + waitMs(env, minutes) }, now);
+  await send(env, { t: 'cart', id: triggerId, site: row.site_id, due: row.at + waitMs(env, minutes), db: site.db }, now);
   return true;
 }
 
-/** The cart's time is up (or, past 12 hours, it waits again): fire cart.abandoned if it still holds. */
-export async function checkCart(env: Pick<Env, 'DB' | 'TRIGGERS'>, check: CartCheck, now: number) {
-  if (check.due > now + 1000) return void (await send(env, check, now));
+/**
+ * The cart's time is up (or, past 12 hours, it waits again): fire cart.abandoned if it still holds.
+ * Answers fired, done (it did not hold), waiting (sent again for the rest), or missing: its
+ * trigger is not in this database (the site moved: deliver.ts looks in the new one).
+ */
+export async function checkCart(env: Pick<Env, 'TRIGGERS'>, db: D1Database, check: CartCheck, now: number): Promise<'fired' | 'done' | 'waiting' | 'missing'> {
+  if (check.due > now + 1000) return await send(env, check, now), 'waiting';
   const nonce = requestNonce();
   const { id, site } = check;
   const visitor = sql`(SELECT data ->> '$.profile.customer_cookie' FROM triggers WHERE id = ${id})`;
-  const results = await env.DB.batch(
+  const results = await db.batch(
     [
       sql`UPDATE carts SET abandoned_at = ${now}, abandoned_in = ${nonce}
           WHERE site_id = ${site} AND sbt = ${visitor} AND trigger_id = ${id} AND items > 0 AND abandoned_at IS NULL
@@ -67,9 +72,10 @@ export async function checkCart(env: Pick<Env, 'DB' | 'TRIGGERS'>, check: CartCh
                                           ORDER BY email IS NULL, updated_at DESC LIMIT 1)
           WHERE c.site_id = ${site} AND c.sbt = ${visitor} AND c.abandoned_in = ${nonce}`,
       claimStatement(site, now),
-    ].map((s) => env.DB.prepare(s.sql).bind(...s.params)),
+      sql`SELECT 1 FROM triggers WHERE id = ${id}`,
+    ].map((s) => db.prepare(s.sql).bind(...s.params)),
   );
-  const fired = results[1].meta.changes > 0;
-  await sendTriggers(env, toEnqueue(results[2]));
-  return fired;
+  if (!results[3].results.length) return 'missing';
+  await sendTriggers(env, toEnqueue(results[2]), { id: site, db: check.db ?? CONTROL_DB });
+  return results[1].meta.changes > 0 ? 'fired' : 'done';
 }

@@ -9,7 +9,8 @@
 import type { Env } from '../env';
 import { type CallbackKind, callbackForm, callbackWants } from './callbacks';
 import { checkCart, startClock } from './carts';
-import { type OutboxMessage, sendDeliveries } from './outbox';
+import { binding, CONTROL_DB, fenced, movedRow, switchedFrom } from '../tenancy';
+import { type OutboxMessage, type Place, sendDeliveries } from './outbox';
 import { signedHeaders } from './signature';
 
 /** Seconds before the next attempt, after attempt 1, 2, …, 7 (the 8th fails to the dead-letter queue). */
@@ -41,19 +42,21 @@ export const webhookId = (triggerUid: string, webhookId: number) => `${triggerUi
  * by its webhook-id). One batch and the send: the rows are marked sent in their insert, so no
  * write follows the send (the sweep resends what stays unattempted, outbox.ts).
  */
-async function fanOut(env: Env, triggerId: number, now: number) {
-  const [, unsent] = await env.DB.batch([
-    env.DB.prepare(
+async function fanOut(env: Env, db: D1Database, triggerId: number, site: Place, now: number): Promise<Outcome> {
+  const [, unsent, handled] = await db.batch([
+    db.prepare(
       `INSERT INTO deliveries (site_id, trigger_id, webhook_id, created_at, enqueued_at)
        SELECT t.site_id, t.id, w.id, ?2, ?2 FROM triggers t JOIN webhooks w ON w.site_id = t.site_id
        WHERE t.id = ?1 AND (EXISTS (SELECT 1 FROM json_each(w.events) e WHERE e.value IN ('*', t.type)) OR ${callbackWants('w', 't')})
        ON CONFLICT (trigger_id, webhook_id) DO NOTHING`,
     ).bind(triggerId, now),
-    env.DB.prepare(`SELECT id FROM deliveries WHERE trigger_id = ? AND attempts = 0 AND status = 'pending'`).bind(triggerId),
+    db.prepare(`SELECT id FROM deliveries WHERE trigger_id = ? AND attempts = 0 AND status = 'pending'`).bind(triggerId),
     // Handled: the sweep leaves it be (outbox.ts).
-    env.DB.prepare('UPDATE triggers SET enqueued_at = coalesce(enqueued_at, ?2) WHERE id = ?1').bind(triggerId, now),
+    db.prepare('UPDATE triggers SET enqueued_at = coalesce(enqueued_at, ?2) WHERE id = ?1').bind(triggerId, now),
   ]);
-  await sendDeliveries(env, (unsent.results as { id: number }[]).map((r) => r.id));
+  if (!handled.meta.changes) return 'missing';
+  await sendDeliveries(env, (unsent.results as { id: number }[]).map((r) => r.id), site);
+  return 'done';
 }
 
 type DeliveryRow = TriggerRow & { status: string; webhook_id: number; kind: 'webhook' | CallbackKind; url: string; secret: string };
@@ -67,15 +70,16 @@ async function request(row: DeliveryRow, now: number): Promise<{ headers: Record
   return { headers: { ...headers, 'content-type': 'application/json', 'user-agent': 'shopbeacon-webhooks/1' }, body };
 }
 
-/** Posts one delivery; true when it is done (delivered, or nothing left to deliver). */
-export async function deliver(env: Pick<Env, 'DB'>, deliveryId: number, now = Date.now()): Promise<boolean> {
-  const row = await env.DB.prepare(
+/** Posts one delivery: done (delivered, or nothing left to deliver), retry, or missing (no such row here). */
+export async function deliver(db: D1Database, deliveryId: number, now = Date.now()): Promise<Outcome> {
+  const row = await db.prepare(
     `SELECT d.status, w.id AS webhook_id, w.kind, w.url, w.secret, t.uid, t.type, t.identifier, t.at, t.data
      FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id JOIN triggers t ON t.id = d.trigger_id WHERE d.id = ?`,
   )
     .bind(deliveryId)
     .first<DeliveryRow>();
-  if (!row || row.status === 'delivered') return true; // the endpoint was removed, or a repeat
+  if (!row) return 'missing'; // the endpoint was removed (or the site moved: handleQueue looks)
+  if (row.status === 'delivered') return 'done'; // a repeat
   const { headers, body } = await request(row, now);
   let status: number | null = null;
   let error: string | null = null;
@@ -93,21 +97,46 @@ export async function deliver(env: Pick<Env, 'DB'>, deliveryId: number, now = Da
   } catch (e) {
     error = e instanceof Error && e.name === 'TimeoutError' ? `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s` : `could not connect: ${String(e instanceof Error ? e.message : e).slice(0, 200)}`;
   }
-  await env.DB.prepare(
-    `UPDATE deliveries SET attempts = attempts + 1, last_status = ?1, last_error = ?2, last_at = ?3,
-       status = CASE WHEN ?2 IS NULL THEN 'delivered' ELSE 'pending' END WHERE id = ?4`,
-  )
+  await db
+    .prepare(
+      `UPDATE deliveries SET attempts = attempts + 1, last_status = ?1, last_error = ?2, last_at = ?3,
+         status = CASE WHEN ?2 IS NULL THEN 'delivered' ELSE 'pending' END WHERE id = ?4`,
+    )
     .bind(status, error, now, deliveryId)
     .run();
-  return error === null;
+  return error === null ? 'done' : 'retry';
 }
 
 /** The dead-letter queue's consumer: the delivery failed for good. */
-async function markFailed(env: Env, message: Message<OutboxMessage>, now: number) {
-  if (message.body.t !== 'delivery') return;
-  await env.DB.prepare(`UPDATE deliveries SET status = 'failed', last_at = coalesce(last_at, ?1) WHERE id = ?2 AND status <> 'delivered'`)
-    .bind(now, message.body.id)
+async function markFailed(db: D1Database, deliveryId: number, now: number): Promise<Outcome> {
+  const r = await db
+    .prepare(`UPDATE deliveries SET status = CASE WHEN status = 'delivered' THEN status ELSE 'failed' END, last_at = coalesce(last_at, ?1) WHERE id = ?2`)
+    .bind(now, deliveryId)
     .run();
+  return r.meta.changes ? 'done' : 'missing';
+}
+
+/** What handling a message came to; missing: its row is not in the database the message names. */
+export type Outcome = 'done' | 'retry' | 'missing';
+
+/**
+ * Handles a message on its row: in the database it names, or, when its site moved since it was
+ * sent (the row is not there, or the old database's fence refused the write), on the row the
+ * move made of it in the site's new database (tenancy.ts).
+ */
+async function onRow(env: Env, site: number | undefined, from: string, tbl: string, id: number, use: (db: D1Database, id: number, place: Place) => Promise<Outcome>): Promise<Outcome> {
+  let refused = false;
+  try {
+    const out = await use(binding(env, from), id, { id: site ?? 0, db: from });
+    if (out !== 'missing' || site === undefined) return out;
+  } catch (e) {
+    if (!fenced(e) || site === undefined) throw e;
+    refused = true;
+    await switchedFrom(env, site, from);
+  }
+  const moved = await movedRow(env, site, from, tbl, id);
+  if (moved) return use(moved.db, moved.id, { id: site, db: moved.name });
+  return refused ? 'retry' : 'missing';
 }
 
 export async function handleQueue(batch: MessageBatch<OutboxMessage>, env: Env) {
@@ -119,12 +148,20 @@ export async function handleQueue(batch: MessageBatch<OutboxMessage>, env: Env) 
   await Promise.all(
     batch.messages.map(async (m) => {
       try {
-        if (dead) await markFailed(env, m, now);
-        else if (m.body.t === 'trigger') {
-          await fanOut(env, m.body.id, now);
-          if (m.body.type === 'cart.updated') await startClock(env, m.body.id, now);
-        } else if (m.body.t === 'cart') await checkCart(env, m.body, now);
-        else if (!(await deliver(env, m.body.id, now))) return m.retry({ delaySeconds: retryDelay(m.attempts) });
+        const body = m.body;
+        const from = body.db ?? CONTROL_DB;
+        let out: Outcome = 'done';
+        if (body.t === 'cart') out = await onRow(env, body.site, from, 'triggers', body.id, async (db, id, place) => ((await checkCart(env, db, { ...body, id, db: place.db }, now)) === 'missing' ? 'missing' : 'done'));
+        else if (dead) {
+          if (body.t === 'delivery') out = await onRow(env, body.s, from, 'deliveries', body.id, (db, id) => markFailed(db, id, now));
+        } else if (body.t === 'trigger')
+          out = await onRow(env, body.s, from, 'triggers', body.id, async (db, id, place) => {
+            const fanned = await fanOut(env, db, id, place, now);
+            if (fanned === 'done' && body.type === 'cart.updated') await startClock(env, db, id, place, now);
+            return fanned;
+          });
+        else out = await onRow(env, body.s, from, 'deliveries', body.id, (db, id) => deliver(db, id, now));
+        if (out === 'retry') return m.retry({ delaySeconds: retryDelay(m.attempts) });
         m.ack();
       } catch (e) {
         console.error(`queue ${batch.queue}: message ${JSON.stringify(m.body)} failed:`, e);

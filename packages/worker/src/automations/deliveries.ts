@@ -1,9 +1,10 @@
 // The deliveries view (what was sent where, and how it went), and "send again": webhooks and
 // opt-in callbacks alike (endpoint.kind tells them apart).
+import { siteDb } from '../tenancy';
 import { ProblemError } from '../problem';
 import type { Env } from '../env';
 import { webhookId } from './deliver';
-import type { OutboxMessage } from './outbox';
+import type { OutboxMessage, Place } from './outbox';
 import { idOf } from './webhooks';
 
 export const RECENT_DELIVERIES_LIMIT = 200;
@@ -35,9 +36,9 @@ export async function recentDeliveries(db: D1Database, siteId: number) {
 }
 
 /** Sends a delivery again (same webhook-id): pending again, and on the queue. */
-export async function sendAgain(env: Pick<Env, 'DB' | 'TRIGGERS'>, siteId: number, id: string) {
-  const row = await env.DB.prepare(`UPDATE deliveries SET status = 'pending' WHERE id = ?1 AND site_id = ?2 RETURNING id`).bind(idOf(id), siteId).first<{ id: number }>();
+export async function sendAgain(env: Env, site: Place, id: string) {
+  const row = await siteDb(env, site).prepare(`UPDATE deliveries SET status = 'pending' WHERE id = ?1 AND site_id = ?2 RETURNING id`).bind(idOf(id), site.id).first<{ id: number }>();
   if (!row) throw new ProblemError({ status: 404, code: 'not_found', message: `No delivery ${id.slice(0, 20)} on this site.` });
   if (!env.TRIGGERS) throw new ProblemError({ status: 409, code: 'no_queue', message: 'This deployment has no TRIGGERS queue: deliveries cannot be sent.' });
-  await env.TRIGGERS.send({ t: 'delivery', id: row.id } satisfies OutboxMessage, { contentType: 'json' });
+  await env.TRIGGERS.send({ t: 'delivery', id: row.id, s: site.id, db: site.db } satisfies OutboxMessage, { contentType: 'json' });
 }

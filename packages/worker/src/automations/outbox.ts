@@ -12,13 +12,31 @@
 // cart's clock (carts.ts).
 import type { Env } from '../env';
 import { sql, type Stmt } from '../sql';
+import { allDbs } from '../tenancy';
 import { CALLBACK_WANTED } from './callbacks';
 
+/**
+ * Where a message's row is: `s`, its site, and `db`, the database that held the row when the
+ * message was sent (tenancy.ts; both absent in messages sent before there were several databases:
+ * the control database). A site moved since then has the row in its new database, under the id
+ * the move gave it (tenancy.ts movedRow).
+ */
+export interface RowPlace {
+  s?: number;
+  db?: string;
+}
+
 export type OutboxMessage =
-  | { t: 'trigger'; id: number; type?: string }
-  | { t: 'delivery'; id: number }
+  | ({ t: 'trigger'; id: number; type?: string } & RowPlace)
+  | ({ t: 'delivery'; id: number } & RowPlace)
   /** A cart's check, due at `due` (ms): has it been abandoned? `id` is its cart.updated trigger. */
-  | { t: 'cart'; id: number; site: number; due: number };
+  | { t: 'cart'; id: number; site: number; due: number; db?: string };
+
+/** The site a message's rows belong to, and the binding of their database. */
+export interface Place {
+  id: number;
+  db: string;
+}
 
 /** Wants: an endpoint of the trigger's site subscribed to its type, or to everything; or an opt-in callback of the site. */
 export const WANTED = `(EXISTS (SELECT 1 FROM webhooks w, json_each(w.events) e WHERE w.site_id = triggers.site_id AND e.value IN ('*', triggers.type)) OR ${CALLBACK_WANTED})`;
@@ -44,8 +62,8 @@ export interface Enqueued {
 export const toEnqueue = (result: D1Result): Enqueued[] =>
   (result.results as (Enqueued & { enqueued_at: number | null })[]).filter((r) => r.enqueued_at === null).map(({ id, type }) => ({ id, type }));
 
-const triggerMessage = ({ id, type }: Enqueued): OutboxMessage => ({ t: 'trigger', id, type });
-const deliveryMessage = (id: number): OutboxMessage => ({ t: 'delivery', id });
+const triggerMessage = (site: Place) => ({ id, type }: Enqueued): OutboxMessage => ({ t: 'trigger', id, type, s: site.id, db: site.db });
+const deliveryMessage = (site: Place) => (id: number): OutboxMessage => ({ t: 'delivery', id, s: site.id, db: site.db });
 
 /** Sends messages to the queue, 100 at a time (sendBatch's most). Without the binding, they wait for it. */
 async function sendMessages(env: Pick<Env, 'TRIGGERS'>, bodies: OutboxMessage[]) {
@@ -55,19 +73,19 @@ async function sendMessages(env: Pick<Env, 'TRIGGERS'>, bodies: OutboxMessage[])
 }
 
 /** Sends triggers to the queue, without marking them: their fan-out does (deliver.ts). */
-export const sendTriggers = (env: Pick<Env, 'TRIGGERS'>, triggers: Enqueued[]) => sendMessages(env, triggers.map(triggerMessage));
+export const sendTriggers = (env: Pick<Env, 'TRIGGERS'>, triggers: Enqueued[], site: Place) => sendMessages(env, triggers.map(triggerMessage(site)));
 
 /** Sends deliveries to the queue without a write: their rows say when already (the fan-out's insert). */
-export const sendDeliveries = (env: Pick<Env, 'TRIGGERS'>, ids: number[]) => sendMessages(env, ids.map(deliveryMessage));
+export const sendDeliveries = (env: Pick<Env, 'TRIGGERS'>, ids: number[], site: Place) => sendMessages(env, ids.map(deliveryMessage(site)));
 
 /**
  * The sweep's send: the rows `ids` of `table`, 100 at a time, each part marked enqueued once the
  * queue has it. What fails stays unmarked, for the next sweep.
  */
-async function sendAndMark(env: Pick<Env, 'DB' | 'TRIGGERS'>, table: 'triggers' | 'deliveries', ids: number[], bodies: OutboxMessage[], now: number) {
+async function sendAndMark(env: Pick<Env, 'TRIGGERS'>, db: D1Database, table: 'triggers' | 'deliveries', ids: number[], bodies: OutboxMessage[], now: number) {
   for (let i = 0; i < ids.length; i += 100) {
     await sendMessages(env, bodies.slice(i, i + 100));
-    await env.DB.prepare(`UPDATE ${table} SET enqueued_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))`)
+    await db.prepare(`UPDATE ${table} SET enqueued_at = ?1 WHERE id IN (SELECT value FROM json_each(?2))`)
       .bind(now, JSON.stringify(ids.slice(i, i + 100)))
       .run();
   }
@@ -75,9 +93,9 @@ async function sendAndMark(env: Pick<Env, 'DB' | 'TRIGGERS'>, table: 'triggers' 
 }
 
 /** Enqueues after the answer, within the invocation; a failure is left to the sweep. */
-export function enqueueAfter(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, env: Pick<Env, 'DB' | 'TRIGGERS'>, triggers: Enqueued[]) {
+export function enqueueAfter(ctx: { waitUntil(p: Promise<unknown>): void } | undefined, env: Pick<Env, 'TRIGGERS'>, triggers: Enqueued[], site: Place) {
   if (!triggers.length) return;
-  const done = sendTriggers(env, triggers).catch((e) => console.error('triggers not enqueued (the sweep will):', e));
+  const done = sendTriggers(env, triggers, site).catch((e) => console.error('triggers not enqueued (the sweep will):', e));
   if (ctx) ctx.waitUntil(done);
 }
 
@@ -95,16 +113,22 @@ export const DELIVERY_SWEEP_AFTER_MS = 3_600_000;
 export const SWEEP_LIMIT = 500;
 
 /**
- * The sweep: triggers claimed over a minute ago and not handled, then deliveries sent over an hour
- * ago and never attempted (their send was lost). Answers how many it sent.
+ * The sweep, in every database of the Worker (tenancy.ts): triggers claimed over a minute ago and
+ * not handled, then deliveries sent over an hour ago and never attempted (their send was lost).
+ * Answers how many it sent.
  */
-export async function sweepOutbox(env: Pick<Env, 'DB' | 'TRIGGERS'>, now = Date.now()) {
+export async function sweepOutbox(env: Env, now = Date.now()) {
   if (!env.TRIGGERS) return 0;
-  const [triggers, deliveries] = await env.DB.batch([
-    env.DB.prepare(`SELECT id, type FROM triggers WHERE enqueued_at IS NULL AND claimed_at < ?1 ORDER BY claimed_at LIMIT ${SWEEP_LIMIT}`).bind(now - SWEEP_AFTER_MS),
-    env.DB.prepare(`SELECT id FROM deliveries WHERE attempts = 0 AND status = 'pending' AND enqueued_at < ?1 ORDER BY enqueued_at LIMIT ${SWEEP_LIMIT}`).bind(now - DELIVERY_SWEEP_AFTER_MS),
-  ]);
-  const t = triggers.results as Enqueued[];
-  const d = (deliveries.results as { id: number }[]).map((r) => r.id);
-  return (await sendAndMark(env, 'triggers', t.map((r) => r.id), t.map(triggerMessage), now)) + (await sendAndMark(env, 'deliveries', d, d.map(deliveryMessage), now));
+  let sent = 0;
+  for (const { name, db } of allDbs(env)) {
+    const [triggers, deliveries] = await db.batch([
+      db.prepare(`SELECT id, type, site_id FROM triggers WHERE enqueued_at IS NULL AND claimed_at < ?1 ORDER BY claimed_at LIMIT ${SWEEP_LIMIT}`).bind(now - SWEEP_AFTER_MS),
+      db.prepare(`SELECT id, site_id FROM deliveries WHERE attempts = 0 AND status = 'pending' AND enqueued_at < ?1 ORDER BY enqueued_at LIMIT ${SWEEP_LIMIT}`).bind(now - DELIVERY_SWEEP_AFTER_MS),
+    ]);
+    const t = triggers.results as (Enqueued & { site_id: number })[];
+    const d = deliveries.results as { id: number; site_id: number }[];
+    sent += await sendAndMark(env, db, 'triggers', t.map((r) => r.id), t.map((r) => triggerMessage({ id: r.site_id, db: name })(r)), now);
+    sent += await sendAndMark(env, db, 'deliveries', d.map((r) => r.id), d.map((r) => deliveryMessage({ id: r.site_id, db: name })(r.id)), now);
+  }
+  return sent;
 }

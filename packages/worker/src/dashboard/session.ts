@@ -19,6 +19,8 @@ export interface Session {
   siteId: number;
   siteName: string;
   publicKey: string;
+  /** The D1 binding of the site's data (tenancy.ts: read it through siteDb). */
+  db: string;
   /** The per-session token every form that changes something must carry. */
   csrf: string;
 }
@@ -54,14 +56,14 @@ export async function currentSession(c: Context<DashEnv>, now = Date.now()): Pro
   if (!id) return null;
   const idHash = await hashKey(id);
   const row = await c.env.DB.prepare(
-    `SELECT s.id, s.name, s.public_key FROM dashboard_sessions d
+    `SELECT s.id, s.name, s.public_key, s.db FROM dashboard_sessions d
      JOIN sites s ON s.id = d.site_id AND s.key_rotated_at = d.key_rotated_at
      WHERE d.id_hash = ?1 AND d.expires_at > ?2`,
   )
     .bind(idHash, now)
-    .first<{ id: number; name: string; public_key: string }>();
+    .first<{ id: number; name: string; public_key: string; db: string }>();
   if (!row) return null;
-  return { idHash, siteId: row.id, siteName: row.name, publicKey: row.public_key, csrf: await csrfToken(secret, id) };
+  return { idHash, siteId: row.id, siteName: row.name, publicKey: row.public_key, db: row.db, csrf: await csrfToken(secret, id) };
 }
 
 /** Ends a session: its row and its cookie. */

@@ -65,7 +65,7 @@ export const revokeAllShareLinks = (db: D1Database, siteId: number, now = Date.n
   db.prepare('UPDATE share_links SET revoked_at = ?1 WHERE site_id = ?2 AND revoked_at IS NULL RETURNING expires_at > ?1 AS was_open').bind(now, siteId);
 
 export type ShareAccess =
-  | { status: 'open'; siteId: number; siteName: string; publicKey: string; expiresAt: number }
+  | { status: 'open'; siteId: number; siteName: string; publicKey: string; db: string; expiresAt: number }
   | { status: 'gone' } // revoked or expired: 410
   | { status: 'unknown' }; // never existed: 404
 
@@ -75,12 +75,12 @@ export async function shareAccess(env: Env, token: string, now = Date.now()): Pr
   if (!parts || !(await timingSafeEqual(parts[2], await signature(env, parts[1])))) return { status: 'unknown' };
   const row = await env.DB
     .prepare(
-      `SELECT l.expires_at, l.revoked_at, s.id, s.name, s.public_key FROM share_links l JOIN sites s ON s.id = l.site_id
+      `SELECT l.expires_at, l.revoked_at, s.id, s.name, s.public_key, s.db FROM share_links l JOIN sites s ON s.id = l.site_id
        WHERE l.token_hash = ?`,
     )
     .bind(await hashKey(token))
-    .first<{ expires_at: number; revoked_at: number | null; id: number; name: string; public_key: string }>();
+    .first<{ expires_at: number; revoked_at: number | null; id: number; name: string; public_key: string; db: string }>();
   if (!row) return { status: 'unknown' };
   if (row.revoked_at !== null || row.expires_at <= now) return { status: 'gone' };
-  return { status: 'open', siteId: row.id, siteName: row.name, publicKey: row.public_key, expiresAt: row.expires_at };
+  return { status: 'open', siteId: row.id, siteName: row.name, publicKey: row.public_key, db: row.db, expiresAt: row.expires_at };
 }

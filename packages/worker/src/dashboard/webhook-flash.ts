@@ -4,6 +4,7 @@
 // and the page reads the secret back only while that is still its secret (not rotated again
 // since) on an endpoint of the session's own site.
 import type { Context } from 'hono';
+import { siteDb } from '../tenancy';
 import type { DashEnv } from './env';
 import { type Flash, setFlash, takeFlash } from './flash';
 
@@ -29,7 +30,7 @@ export const flashIssuedSecret = (c: Context<DashEnv>, hook: Issued) => setFlash
 export async function takeIssuedSecret(c: Context<DashEnv>, siteId: number): Promise<IssuedSecret | null> {
   const m = /^(\d{1,15})\.(\d{1,15})$/.exec((await takeFlash(c, FLASH)) ?? '');
   if (!m) return null;
-  const row = await c.env.DB.prepare('SELECT url, secret, rotated_at FROM webhooks WHERE id = ?1 AND site_id = ?2 AND coalesce(rotated_at, created_at) = ?3')
+  const row = await siteDb(c.env, c.get('session')).prepare('SELECT url, secret, rotated_at FROM webhooks WHERE id = ?1 AND site_id = ?2 AND coalesce(rotated_at, created_at) = ?3')
     .bind(Number(m[1]), siteId, Number(m[2]))
     .first<{ url: string; secret: string; rotated_at: number | null }>();
   return row && { url: row.url, secret: row.secret, rotated: row.rotated_at !== null };

@@ -24,16 +24,16 @@ api.route('/', automationRoutes);
 api.post('/updateOrder', limitBody(), async (c) => {
   const { values, errors } = checkUpdate(await readBody(c), 'order');
   if (errors.length) throw invalidFields(errors);
-  const { triggers, ...result } = await updateOrder(c.env.DB, c.get('site'), values as Required<UpdateInput>, 'api');
-  enqueueAfter(executionCtx(c), c.env, triggers);
+  const { triggers, ...result } = await updateOrder(c.var.db, c.get('site'), values as Required<UpdateInput>, 'api');
+  enqueueAfter(executionCtx(c), c.env, triggers, c.var.site);
   return c.json({ ok: true, ...result });
 });
 
 api.post('/updateCustomer', limitBody(), async (c) => {
   const { values, errors } = checkUpdate(await readBody(c), 'customer');
   if (errors.length) throw invalidFields(errors);
-  const { triggers, ...result } = await updateCustomer(c.env.DB, c.get('site'), values.profile, 'api');
-  enqueueAfter(executionCtx(c), c.env, triggers);
+  const { triggers, ...result } = await updateCustomer(c.var.db, c.get('site'), values.profile, 'api');
+  enqueueAfter(executionCtx(c), c.env, triggers, c.var.site);
   return c.json({ ok: true, ...result });
 });
 
@@ -55,33 +55,33 @@ api.post('/import/:kind{customers|orders}', limitBody(IMPORT_BODY_BYTES), async 
   const site = c.get('site');
   if (batch.done) {
     if (batch.rows.length) throw invalidFields([{ field: 'rows', reason: 'must be empty in the last request (done: true)' }]);
-    await finishImport(c.env.DB, site.id, batch, kind);
+    await finishImport(c.var.db, site.id, batch, kind);
     return c.json({ ok: true, import: batch.import, done: true, taken: 0, kept: 0, rejected: [] });
   }
-  const { triggers, ...result } = await importBatch(c.env.DB, site, kind, batch);
-  enqueueAfter(executionCtx(c), c.env, triggers);
+  const { triggers, ...result } = await importBatch(c.var.db, site, kind, batch);
+  enqueueAfter(executionCtx(c), c.env, triggers, c.var.site);
   return c.json({ ok: true, import: batch.import, batch: batch.batch, ...result });
 });
 
-api.get('/imports', async (c) => c.json({ imports: await recentImports(c.env.DB, c.get('site').id) }));
+api.get('/imports', async (c) => c.json({ imports: await recentImports(c.var.db, c.get('site').id) }));
 
 api.get('/orders/recent', async (c) => {
   const site = c.get('site');
   // Passed through as SQLite wrote it: no parse and re-encode of 200 orders.
-  return c.body(`{"orders":${await recentOrdersJson(c.env.DB, site.id, site.settings, storeQuery(c))}}`, 200, { 'Content-Type': 'application/json' });
+  return c.body(`{"orders":${await recentOrdersJson(c.var.db, site.id, site.settings, storeQuery(c))}}`, 200, { 'Content-Type': 'application/json' });
 });
 
-api.get('/events/recent', async (c) => c.json({ events: await recentEvents(c.env.DB, c.get('site').id, storeQuery(c)) }));
+api.get('/events/recent', async (c) => c.json({ events: await recentEvents(c.var.db, c.get('site').id, storeQuery(c)) }));
 
 api.get('/rejections/recent', async (c) => {
   const channel = c.req.query('channel');
   if (channel !== undefined && channel !== 'server' && channel !== 'public')
     throw invalidFields([{ field: 'channel', reason: 'must be server (requests your private key opened) or public (sent with the public key only)' }]);
-  return c.json({ rejections: await recentRejections(c.env.DB, c.get('site').id, channel) });
+  return c.json({ rejections: await recentRejections(c.var.db, c.get('site').id, channel) });
 });
 
 api.get('/settings', (c) => c.json({ settings: c.get('site').settings }));
 
 api.put('/settings', limitBody(), async (c) =>
-  c.json({ settings: await updateSettings(c.env.DB, c.get('site'), await readBody(c), c.env.WEBHOOKS_ALLOW_LOCAL === '1') }),
+  c.json({ settings: await updateSettings(c.env, c.get('site'), await readBody(c), c.env.WEBHOOKS_ALLOW_LOCAL === '1') }),
 );

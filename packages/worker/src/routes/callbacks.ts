@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import { siteByPublicKey } from '../auth';
 import { applyCallback, type CallbackStatus, checkCallback, checkCallbackSecret } from '../automations/callback-inbound';
 import { enqueueAfter } from '../automations/outbox';
+import { siteDb } from '../tenancy';
 import { limitBody, readBody } from '../body';
 import { executionCtx } from '../context';
 import type { AppEnv } from '../env';
@@ -29,10 +30,11 @@ callbackRoutes.post('/callback/:status{optin|optout}', limitBody(), async (c) =>
       fields: [{ field: 'key', reason: 'is not the public key of a site' }],
     });
   c.set('site', site);
+  c.set('db', siteDb(c.env, site));
   await enforceRateLimits(c, '/callback');
   await checkCallbackSecret(site, body);
   const input = checkCallback(body, c.req.param('status') as CallbackStatus);
-  const { triggers, ...result } = await applyCallback(c.env.DB, site, input);
-  enqueueAfter(executionCtx(c), c.env, triggers);
+  const { triggers, ...result } = await applyCallback(c.var.db, site, input);
+  enqueueAfter(executionCtx(c), c.env, triggers, site);
   return c.json({ ok: true, status: input.status, channel: input.channel, ...result });
 });

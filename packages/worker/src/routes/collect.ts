@@ -7,6 +7,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { cors } from 'hono/cors';
 import { siteByPublicKey } from '../auth';
 import { enqueueAfter } from '../automations/outbox';
+import { siteDb } from '../tenancy';
 import { limitBody, parseForm } from '../body';
 import { checkBatch, checkQuery, refusal, taken, usageDay, writeTaken, type Written } from '../collect';
 import { collectMessage } from '../collect-queue';
@@ -60,13 +61,14 @@ const collectSite: MiddlewareHandler<AppEnv> = async (c, next) => {
   const secret = sent.find((k) => k.startsWith('sk_'));
   if (secret) {
     const problem = refuse(400, 'private_key_in_browser', PRIVATE_KEY_IN_BROWSER, 'key', 'is a private key').problem;
-    const owner = await c.env.DB.prepare('SELECT id FROM sites WHERE private_key_hash = ?').bind(await hashKey(secret)).first<{ id: number }>();
-    if (owner) recordRejection(executionCtx(c), c.env.DB, owner.id, { method: c.req.method, route: c.req.path, problem, sent: c.get('sent') });
+    const owner = await c.env.DB.prepare('SELECT id, db FROM sites WHERE private_key_hash = ?').bind(await hashKey(secret)).first<{ id: number; db: string }>();
+    if (owner) recordRejection(executionCtx(c), siteDb(c.env, owner), owner.id, { method: c.req.method, route: c.req.path, problem, sent: c.get('sent') });
     throw new ProblemError(problem);
   }
   const site = await siteByPublicKey(c.env.DB, typeof input.key === 'string' ? input.key : '');
   if (!site) throw refuse(401, 'unknown_public_key', 'No site has this public key: copy it from your tracker settings.', 'key', 'is not the public key of a site');
   c.set('site', site);
+  c.set('db', siteDb(c.env, site));
   await next();
 };
 
@@ -99,12 +101,12 @@ const write = (answer: (c: Parameters<MiddlewareHandler<AppEnv>>[0]) => Response
   const input = c.get('collect');
   const now = Date.now();
   const log = (problem: Rejection['problem']) =>
-    recordRejection(executionCtx(c), c.env.DB, site.id, { method: c.req.method, route: c.req.path, problem, sent: c.get('sent') });
+    recordRejection(executionCtx(c), c.var.db, site.id, { method: c.req.method, route: c.req.path, problem, sent: c.get('sent') });
   const refused = refusal(site, input);
   let result: Written = { duplicates: [], serverOrders: [], overQuota: false };
   if (!(await enqueue(c, now))) {
-    const { written, triggers } = await writeTaken(c.env.DB, site, [taken(input, now)], now);
-    enqueueAfter(executionCtx(c), c.env, triggers);
+    const { written, triggers } = await writeTaken(c.var.db, site, [taken(input, now)], now);
+    enqueueAfter(executionCtx(c), c.env, triggers, site);
     result = written[0];
   }
   const { duplicates, serverOrders, overQuota } = result;

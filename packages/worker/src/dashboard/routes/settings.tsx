@@ -34,7 +34,7 @@ settingsRoutes.post('/dashboard/settings', requireSession('page'), async (c) => 
   const s = c.get('session');
   const values = valuesFromForm(await readForm(c));
   try {
-    await updateSettings(c.env.DB, { id: s.siteId, publicKey: s.publicKey }, patchFromValues(values), c.env.WEBHOOKS_ALLOW_LOCAL === '1');
+    await updateSettings(c.env, { id: s.siteId, publicKey: s.publicKey, db: s.db }, patchFromValues(values), c.env.WEBHOOKS_ALLOW_LOCAL === '1');
   } catch (e) {
     if (!(e instanceof ProblemError)) throw e;
     if (e.problem.status === 404) throw noSuchSite();

@@ -1,5 +1,6 @@
 // /share/<token>: what a share link opens, read-only, and the JSON its views poll. The token is
 // the only credential: checked (hash, expiry, revocation) on every request, page or JSON.
+import { siteDb } from '../../tenancy';
 import { type Context, Hono } from 'hono';
 import { ordersPerHour, siteOf, type View, VIEWS, viewTable } from '../data';
 import { docLinks } from '../docs';
@@ -22,9 +23,9 @@ async function open(c: Context<DashEnv>) {
 
 sharedRoutes.get('/share/:token', async (c) => {
   const access = await open(c);
-  const db = c.env.DB;
   const q = c.req.query('q') ?? '';
-  const site = await siteOf(db, access.publicKey);
+  const site = await siteOf(c.env.DB, access.publicKey);
+  const db = siteDb(c.env, site);
   const [[orders, events, rejections], hours] = await Promise.all([Promise.all(VIEWS.map((v) => viewTable(db, site, v, v === 'orders' ? q : ''))), ordersPerHour(db, site.id)]);
   return page(
     c,
@@ -49,5 +50,5 @@ sharedRoutes.get('/share/:token/views/:file{(?:orders|events|rejections)\\.json}
   const access = await shareAccess(c.env, c.req.param('token'));
   if (access.status !== 'open') return c.json({ error: access.status === 'gone' ? GONE : UNKNOWN }, access.status === 'gone' ? 410 : 404);
   const view = c.req.param('file').slice(0, -'.json'.length) as View;
-  return c.json(await viewTable(c.env.DB, await siteOf(c.env.DB, access.publicKey), view, c.req.query('q') ?? ''));
+  return c.json(await viewTable(siteDb(c.env, access), await siteOf(c.env.DB, access.publicKey), view, c.req.query('q') ?? ''));
 });

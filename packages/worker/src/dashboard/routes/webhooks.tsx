@@ -2,6 +2,7 @@
 // (automations/webhooks.ts): the add form's body goes through checkWebhook, whose field errors
 // come back next to the inputs. Each form is a POST that redirects (POST-redirect-GET), and a
 // new or rotated secret rides to the page in a flash cookie (webhook-flash.ts), shown once.
+import { siteDb } from '../../tenancy';
 import { type Context, Hono } from 'hono';
 import { localAllowed } from '../../automations/targets';
 import { checkWebhook, createWebhook, deleteWebhook, listWebhooks, rotateWebhookSecret } from '../../automations/webhooks';
@@ -23,7 +24,7 @@ const noSuchEndpoint = () => new PageError(404, 'No such endpoint', 'This site h
 /** The page with the site's endpoints, and whatever this answer adds to it. */
 async function webhooksPage(c: Context<DashEnv>, extra: Partial<WebhooksPageProps> = {}, status: 200 | 400 = 200) {
   const s = c.get('session');
-  const hooks = await listWebhooks(c.env.DB, s.siteId);
+  const hooks = await listWebhooks(siteDb(c.env, s), s.siteId);
   return page(c, <WebhooksPage nav={navFor(c, 'webhooks')} csrf={s.csrf} hooks={hooks} {...extra} />, status);
 }
 
@@ -36,7 +37,7 @@ webhookRoutes.post('/dashboard/webhooks', requireSession('page'), async (c) => {
   const values = webhookValues(await readForm(c));
   let hook;
   try {
-    hook = await createWebhook(c.env.DB, c.get('session').siteId, checkWebhook(values, localAllowed(c.env)));
+    hook = await createWebhook(siteDb(c.env, c.get('session')), c.get('session').siteId, checkWebhook(values, localAllowed(c.env)));
   } catch (e) {
     if (!(e instanceof ProblemError) || e.problem.status !== 400) throw e;
     return webhooksPage(c, { values, errors: webhookErrors(e.problem.fields ?? []) }, 400);
@@ -47,7 +48,7 @@ webhookRoutes.post('/dashboard/webhooks', requireSession('page'), async (c) => {
 
 webhookRoutes.post(`/dashboard/webhooks/${ID}/rotate`, requireSession('page'), async (c) => {
   await readForm(c);
-  const hook = await asPage(rotateWebhookSecret(c.env.DB, c.get('session').siteId, c.req.param('id')), noSuchEndpoint());
+  const hook = await asPage(rotateWebhookSecret(siteDb(c.env, c.get('session')), c.get('session').siteId, c.req.param('id')), noSuchEndpoint());
   await flashIssuedSecret(c, hook);
   return c.redirect('/dashboard/webhooks', 303);
 });
@@ -55,13 +56,13 @@ webhookRoutes.post(`/dashboard/webhooks/${ID}/rotate`, requireSession('page'), a
 // A removal asks first: the endpoint's delivery history goes with it.
 webhookRoutes.get(`/dashboard/webhooks/${ID}/remove`, requireSession('page'), async (c) => {
   const s = c.get('session');
-  const hook = (await listWebhooks(c.env.DB, s.siteId)).find((w) => String(w.id) === c.req.param('id'));
+  const hook = (await listWebhooks(siteDb(c.env, s), s.siteId)).find((w) => String(w.id) === c.req.param('id'));
   if (!hook) throw noSuchEndpoint();
   return page(c, <RemoveWebhookPage nav={navFor(c, 'webhooks')} csrf={s.csrf} hook={hook} />);
 });
 
 webhookRoutes.post(`/dashboard/webhooks/${ID}/remove`, requireSession('page'), async (c) => {
   await readForm(c);
-  await asPage(deleteWebhook(c.env.DB, c.get('session').siteId, c.req.param('id')), noSuchEndpoint());
+  await asPage(deleteWebhook(siteDb(c.env, c.get('session')), c.get('session').siteId, c.req.param('id')), noSuchEndpoint());
   return c.redirect('/dashboard/webhooks?removed=1', 303);
 });
